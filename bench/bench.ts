@@ -1,0 +1,144 @@
+/**
+ * `npm run bench`: export speed and memory beside pg_dump, measured in the same run on the same table.
+ *
+ * Environment: BENCH_DATABASE_URL (or TEST_DATABASE_URL; default postgresql://postgres@127.0.0.1:5432/postgres)
+ * names a server on which a database `supamigrate_bench` is (re)created; BENCH_ROWS (default 1,000,000)
+ * rows are generated; BENCH_RUNS (default 3) runs of each way are timed and their medians compared.
+ * pg_dump must be on PATH and able to dump that server. Not a test: it prints figures, it asserts nothing.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const run = promisify(execFile);
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const baseUrl =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  'postgresql://postgres@127.0.0.1:5432/postgres';
+const DB = 'supamigrate_bench';
+const TABLE = 'sensor_readings';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const urlFor = (db: string) => Object.assign(new URL(baseUrl), { pathname: `/${db}` }).toString();
+
+async function setup(): Promise<void> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${DB}`);
+  await admin.end();
+  const client = new pg.Client({ connectionString: urlFor(DB) });
+  await client.connect();
+  const started = performance.now();
+  await client.query(`
+    CREATE TABLE ${TABLE} (
+      id bigserial PRIMARY KEY,
+      device_id uuid NOT NULL,
+      recorded_at timestamptz NOT NULL,
+      value numeric(14,6),
+      quality smallint,
+      tags text[],
+      payload jsonb
+    );
+    INSERT INTO ${TABLE} (device_id, recorded_at, value, quality, tags, payload)
+    SELECT md5((i % 500)::text)::uuid,
+           timestamptz '2025-01-01 00:00:00+00' + i * interval '1.234567 second',
+           round((random() * 100000)::numeric, 6),
+           (i % 100)::smallint,
+           ARRAY['zone-' || (i % 7), 'batch-' || (i % 13)],
+           jsonb_build_object('temp', round((random() * 40)::numeric, 3), 'seq', i, 'ok', i % 5 <> 0)
+      FROM generate_series(1, ${ROWS}) AS i;`);
+  await client.query(`VACUUM ANALYZE ${TABLE}`);
+  const size = (
+    await client.query<{ s: string }>(`SELECT pg_size_pretty(pg_total_relation_size('${TABLE}')) AS s`)
+  ).rows[0]!.s;
+  console.log(
+    `generated ${ROWS.toLocaleString('en-US')} rows (${size}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  await client.end();
+}
+
+async function timePgDump(dir: string): Promise<{ seconds: number; bytes: number }> {
+  const file = join(dir, 'dump.sql');
+  const started = performance.now();
+  await run('pg_dump', ['--data-only', '-t', TABLE, '-f', file, '-d', urlFor(DB)]);
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, bytes: (await stat(file)).size };
+}
+
+async function timeExport(dir: string, jobs: number) {
+  const { stdout } = await run(
+    'node',
+    [
+      '--import',
+      'tsx',
+      new URL('./run-one.ts', import.meta.url).pathname,
+      'export',
+      urlFor(DB),
+      join(dir, 'export'),
+      TABLE,
+      String(jobs),
+    ],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop()!) as {
+    seconds: number;
+    maxRssMb: number;
+    rows: number;
+    bytes: number;
+  };
+}
+
+async function main() {
+  console.log(
+    `supamigrate bench: ${ROWS.toLocaleString('en-US')} rows, ${RUNS} runs each, server ${new URL(baseUrl).host}`,
+  );
+  await setup();
+  const dir = await mkdtemp(join(tmpdir(), 'supamigrate-bench-'));
+  try {
+    const dumps: number[] = [];
+    const exports: { seconds: number; maxRssMb: number; rows: number; bytes: number }[] = [];
+    let dumpBytes = 0;
+    for (let i = 0; i < RUNS; i++) {
+      // Interleaved, so that a noisy moment of the machine hits both ways alike.
+      const d = await timePgDump(dir);
+      dumps.push(d.seconds);
+      dumpBytes = d.bytes;
+      exports.push(await timeExport(dir, 1));
+    }
+    const dump = median(dumps);
+    const exp = median(exports.map((e) => e.seconds));
+    const rss = Math.max(...exports.map((e) => e.maxRssMb));
+    const bytes = exports[0]!.bytes;
+    console.log('');
+    console.log(
+      `pg_dump --data-only        median ${dump.toFixed(2)} s  (${(ROWS / dump / 1000).toFixed(0)}k rows/s, ${(dumpBytes / dump / 1e6).toFixed(0)} MB/s)  runs ${dumps.map((s) => s.toFixed(2)).join(' ')}`,
+    );
+    console.log(
+      `supamigrate export (json)  median ${exp.toFixed(2)} s  (${(ROWS / exp / 1000).toFixed(0)}k rows/s, ${(bytes / exp / 1e6).toFixed(0)} MB/s)  runs ${exports.map((e) => e.seconds.toFixed(2)).join(' ')}`,
+    );
+    console.log(`export / pg_dump ratio     ${(exp / dump).toFixed(2)}x`);
+    console.log(`export peak RSS            ${rss.toFixed(0)} MB`);
+    console.log(
+      `file sizes                 export ${(bytes / 1e6).toFixed(0)} MB, pg_dump ${(dumpBytes / 1e6).toFixed(0)} MB`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    const admin = new pg.Client({ connectionString: baseUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${(err as Error).message}`);
+  process.exitCode = 1;
+});

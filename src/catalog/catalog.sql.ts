@@ -1,0 +1,78 @@
+/*
+ * Catalog queries. They read pg_catalog, not information_schema: it is faster and sees partitions,
+ * generated and identity columns. Every value is a parameter.
+ */
+
+/**
+ * Ordinary and partitioned tables of the given schemas. Partitions are left out (their rows are read
+ * through the parent), and so are tables that belong to an extension (such as PostGIS's spatial_ref_sys)
+ * and temporary tables.
+ */
+export const TABLES_SQL = /* SQL */ `
+  select c.oid::int8 as oid, n.nspname as schema, c.relname as name, c.relkind as relkind,
+         c.reltuples::float8 as reltuples, c.relrowsecurity as rls
+    from pg_catalog.pg_class c
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+   where c.relkind in ('r', 'p')
+     and not c.relispartition
+     and c.relpersistence <> 't'
+     and n.nspname = any($1::text[])
+     and not exists (select 1 from pg_catalog.pg_depend d
+                      where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+   order by n.nspname, c.relname`;
+
+/** Columns in attribute order (kysely's introspector: attnum > 0 and not attisdropped). */
+export const COLUMNS_SQL = /* SQL */ `
+  select a.attrelid::int8 as table_oid, a.attname as name,
+         pg_catalog.format_type(a.atttypid, a.atttypmod) as type, a.atttypid::int8 as type_oid,
+         a.attnotnull as not_null, a.attgenerated as generated, a.attidentity as identity, a.atthasdef as has_default
+    from pg_catalog.pg_attribute a
+   where a.attrelid = any($1::oid[]) and a.attnum > 0 and not a.attisdropped
+   order by a.attrelid, a.attnum`;
+
+/** Types by oid, to resolve domains to their base type and arrays to their element type. */
+export const TYPES_SQL = /* SQL */ `
+  select t.oid::int8 as oid, n.nspname as schema, t.typname as name, t.typtype as typtype,
+         t.typbasetype::int8 as base_oid, t.typelem::int8 as elem_oid, t.typcategory as category,
+         t.typsubscript = 'pg_catalog.array_subscript_handler'::regproc as is_array
+    from pg_catalog.pg_type t
+    join pg_catalog.pg_namespace n on n.oid = t.typnamespace
+   where t.oid = any($1::oid[])`;
+
+/**
+ * Primary keys and foreign keys, columns in key order. Adapted from postgres-meta's table_relationships:
+ * conparentid = 0 keeps the constraint defined on a partitioned parent and drops its per-partition copies.
+ */
+export const CONSTRAINTS_SQL = /* SQL */ `
+  select con.conrelid::int8 as table_oid, con.conname as name, con.contype as type, con.condeferrable as deferrable,
+         array(select a.attname from unnest(con.conkey) with ordinality k(attnum, i)
+                 join pg_catalog.pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum
+                order by k.i)::text[] as columns,
+         rn.nspname as ref_schema, rc.relname as ref_table,
+         array(select a.attname from unnest(con.confkey) with ordinality k(attnum, i)
+                 join pg_catalog.pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum
+                order by k.i)::text[] as ref_columns
+    from pg_catalog.pg_constraint con
+    left join pg_catalog.pg_class rc on rc.oid = con.confrelid
+    left join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
+   where con.conrelid = any($1::oid[]) and con.contype in ('p', 'f') and con.conparentid = 0
+   order by con.conrelid, con.conname`;
+
+/** Sequences owned by a column: serial, bigserial and identity columns (deptype 'a' and 'i'). */
+export const OWNED_SEQUENCES_SQL = /* SQL */ `
+  select d.refobjid::int8 as table_oid, a.attname as column_name, sn.nspname as schema, s.relname as name
+    from pg_catalog.pg_depend d
+    join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'
+    join pg_catalog.pg_namespace sn on sn.oid = s.relnamespace
+    join pg_catalog.pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+   where d.classid = 'pg_catalog.pg_class'::regclass and d.refclassid = 'pg_catalog.pg_class'::regclass
+     and d.deptype in ('a', 'i') and d.refobjid = any($1::oid[])
+   order by d.refobjid, a.attnum`;
+
+/** Schemas that exist, to tell the user about a misspelled --schema. */
+export const SCHEMAS_SQL = /* SQL */ `
+  select n.nspname as name from pg_catalog.pg_namespace n where n.nspname = any($1::text[])`;
+
+/** Server facts recorded in metadata.json. */
+export const SERVER_SQL = /* SQL */ `
+  select current_setting('server_version') as version, current_database() as database, current_user as user_name`;

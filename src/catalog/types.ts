@@ -1,0 +1,67 @@
+/**
+ * How a column's values are written in the export files (the type rules in the README). The importer
+ * and the verifier read this from metadata.json, so they never need the source database to decode a file.
+ */
+export type ValueEncoding =
+  | 'number' // int2, int4, oid: JSON number
+  | 'bigint' // int8: string of digits
+  | 'numeric' // numeric: string with the exact digits, "NaN", "Infinity", "-Infinity"
+  | 'money' // money: string with the exact digits (locale-free)
+  | 'float' // float4, float8: JSON number with the shortest exact digits, or "NaN"/"Infinity"/"-Infinity"
+  | 'boolean'
+  | 'timestamptz' // "2025-01-23T16:51:17.123456Z", "… BC", "infinity", "-infinity"
+  | 'timestamp' // "2025-01-23T16:51:17.123456"
+  | 'date' // "2025-01-23"
+  | 'json' // the JSON text itself, byte for byte
+  | 'jsonb' // the JSON value itself
+  | 'bytea' // "\\x0a0b…": PostgreSQL's hex form
+  | 'text' // string: PostgreSQL's text form of the value
+  | 'array'; // JSON array, elements by `elementEncoding`; a string (text form) when a lower bound is not 1
+
+export interface ColumnInfo {
+  name: string;
+  /** The declared type as `format_type` prints it, e.g. `numeric(14,6)`, `public.reading_kind[]`. */
+  type: string;
+  encoding: ValueEncoding;
+  /** For arrays: how each element is written. */
+  elementEncoding?: Exclude<ValueEncoding, 'array'>;
+  nullable: boolean;
+  /** `stored` for `GENERATED ALWAYS AS (…) STORED` columns: the target computes them, import skips them. */
+  generated: 'stored' | null;
+  /** `always` or `by default` for identity columns. */
+  identity: 'always' | 'by default' | null;
+  hasDefault: boolean;
+}
+
+export interface ForeignKey {
+  name: string;
+  columns: string[];
+  references: { schema: string; table: string; columns: string[] };
+  deferrable: boolean;
+}
+
+export interface OwnedSequence {
+  /** The sequence, e.g. `public.devices_id_seq`. */
+  schema: string;
+  name: string;
+  column: string;
+}
+
+export interface TableInfo {
+  oid: number;
+  schema: string;
+  name: string;
+  kind: 'table' | 'partitioned';
+  /** `reltuples`: for progress estimates only, never for counts. -1 when never analysed. */
+  estimatedRows: number;
+  columns: ColumnInfo[];
+  primaryKey: string[];
+  foreignKeys: ForeignKey[];
+  ownedSequences: OwnedSequence[];
+  rowLevelSecurity: boolean;
+}
+
+export interface TableRef {
+  schema: string;
+  name: string;
+}

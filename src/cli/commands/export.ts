@@ -1,0 +1,202 @@
+import type { Command } from 'commander';
+import { describeEdge } from '../../catalog/dependency-order.js';
+import { DEFAULT_LARGE_TABLES, DEFAULT_STREAMING_THRESHOLD } from '../../catalog/select-tables.js';
+import { UsageError } from '../../errors.js';
+import { exportDatabase, type ExportEvent, type ExportResult } from '../../export/export-database.js';
+import type { ExportFormat } from '../../export/row-framing.js';
+import { displayName } from '../../pg/sql.js';
+import { formatBytes, formatCount, formatRate, textTable } from '../format.js';
+import { collect, defaultJobs, list, OptionProblems } from '../options.js';
+import { ProgressDisplay } from '../progress.js';
+import { action, EXIT_FAILED } from '../run.js';
+
+interface ExportFlags {
+  dbUrl?: string;
+  outputDir: string;
+  schema?: string[];
+  table?: string[];
+  excludeTable?: string[];
+  largeTables?: string[];
+  streamingThreshold?: string;
+  skipLarge?: boolean;
+  skipAuth?: boolean;
+  dryRun?: boolean;
+  format: string;
+  jobs?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description('export every table to JSON files in foreign-key order, plus the Supabase auth users')
+    .option('--db-url <url>', 'source database (default: $SUPABASE_DB_URL)')
+    .option('-o, --output-dir <path>', 'where to write the files', './migration-data')
+    .option('--schema <name>', 'export the tables of this schema (repeatable; default: public)', collect)
+    .option('--table <name>', 'export only this table, name or schema.name (repeatable)', collect)
+    .option('--exclude-table <name>', 'leave this table out (repeatable)', collect)
+    .option(
+      '--large-tables <list>',
+      `tables that always stream (default: ${DEFAULT_LARGE_TABLES.join(',')})`,
+      list,
+    )
+    .option(
+      '--streaming-threshold <n>',
+      `stream tables with more rows than this (default: ${DEFAULT_STREAMING_THRESHOLD})`,
+    )
+    .option('--skip-large', 'leave the large tables out')
+    .option('--skip-auth', 'do not export auth.users and auth.identities')
+    .option('--format <format>', 'json (one array per file) or ndjson (one row per line)', 'json')
+    .option('-j, --jobs <n>', `tables exported at once, sharing one snapshot (default: ${defaultJobs()})`)
+    .option('--force', 'replace an export already in the output directory')
+    .option('--dry-run', 'list the tables in dependency order with exact row counts; write nothing')
+    .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  SUPABASE_DB_URL=postgresql://postgres:PASS@db.abc.supabase.co:5432/postgres supamigrate export
+  supamigrate export --db-url postgresql://localhost/app --dry-run
+  supamigrate export --table public.devices --table alerts --skip-auth -o ./one-table
+  supamigrate export --schema public --schema billing --format ndjson --jobs 4`,
+    )
+    .action(action((flags: ExportFlags) => runExport(flags)));
+}
+
+async function runExport(flags: ExportFlags): Promise<number> {
+  const check = new OptionProblems();
+  const dbUrl = check.url(flags.dbUrl ?? process.env.SUPABASE_DB_URL, '--db-url', 'SUPABASE_DB_URL');
+  const format = check.oneOf<ExportFormat>(flags.format, '--format', ['json', 'ndjson']);
+  const streamingThreshold = check.integer(flags.streamingThreshold, '--streaming-threshold', 0);
+  const jobs = check.integer(flags.jobs, '--jobs', 1) ?? defaultJobs();
+  if (check.problems.length > 0) throw new UsageError(check.problems);
+
+  const display = new ProgressDisplay(process.stderr, 'exporting');
+  let result: ExportResult;
+  try {
+    result = await exportDatabase({
+      dbUrl,
+      outputDir: flags.outputDir,
+      schemas: flags.schema ?? [],
+      tables: flags.table ?? [],
+      excludeTables: flags.excludeTable ?? [],
+      largeTables: flags.largeTables,
+      streamingThreshold,
+      skipLarge: flags.skipLarge ?? false,
+      skipAuth: flags.skipAuth ?? false,
+      format,
+      jobs,
+      dryRun: flags.dryRun ?? false,
+      force: flags.force ?? false,
+      onEvent: flags.dryRun ? undefined : progressHandler(display),
+    });
+  } finally {
+    display.stop();
+  }
+
+  if (result.dryRun) {
+    if (flags.json) {
+      process.stdout.write(
+        `${JSON.stringify({ tables: result.tables, brokenForeignKeys: result.brokenForeignKeys })}\n`,
+      );
+    } else {
+      printPlan(result);
+    }
+    return 0;
+  }
+  const manifest = result.manifest!;
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        outputDir: result.outputDir,
+        complete: result.failures.length === 0,
+        tables: manifest.tables.map(
+          ({ columns: _c, foreignKeys: _f, ownedSequences: _s, primaryKey: _p, ...t }) => t,
+        ),
+        authUsers: manifest.authUsers && { ...manifest.authUsers, columns: undefined },
+        authIdentities: manifest.authIdentities && { ...manifest.authIdentities, columns: undefined },
+        brokenForeignKeys: manifest.brokenForeignKeys,
+        failures: result.failures,
+        notes: manifest.notes,
+      })}\n`,
+    );
+  } else {
+    printSummary(result);
+  }
+  return result.failures.length > 0 ? EXIT_FAILED : 0;
+}
+
+function progressHandler(display: ProgressDisplay) {
+  return (event: ExportEvent) => {
+    switch (event.type) {
+      case 'plan':
+        display.log(
+          `Exporting ${event.tables.length} tables (${formatCount(event.tables.reduce((n, t) => n + t.rowCount, 0))} rows) in one snapshot${event.snapshot ? ` (${event.snapshot})` : ''}`,
+        );
+        break;
+      case 'table-start':
+        display.start(displayName(event), event.rowCount);
+        break;
+      case 'table-progress':
+        display.update(displayName(event), event.rows);
+        break;
+      case 'table-done':
+        display.finish(
+          displayName(event),
+          `✓ ${displayName(event)}: ${formatCount(event.result.rowCount)} rows, ${formatBytes(event.result.bytes)}, ${event.result.seconds.toFixed(1)} s (${formatRate(event.result.rowCount, event.result.seconds)})`,
+        );
+        break;
+      case 'table-failed':
+        display.finish(displayName(event), `✗ ${displayName(event)}: ${event.error}`);
+        break;
+      case 'note':
+        display.log(`note: ${event.message}`);
+        break;
+    }
+  };
+}
+
+function printPlan(result: ExportResult): void {
+  const rows = result.tables.map((t, i) => [
+    String(i + 1),
+    displayName(t),
+    formatCount(t.rowCount),
+    t.method,
+  ]);
+  console.log(`Dry run: ${result.tables.length} tables in dependency order (nothing written)\n`);
+  console.log(textTable(['#', 'table', 'rows', 'method'], rows, [0, 2]));
+  if (result.brokenForeignKeys.length > 0) {
+    console.log('\nForeign-key cycles broken (these references point to a later table):');
+    for (const edge of result.brokenForeignKeys) console.log(`  ${describeEdge(edge)}`);
+  }
+}
+
+function printSummary(result: ExportResult): void {
+  const manifest = result.manifest!;
+  const entries = [
+    ...manifest.tables.map((t) => ({ label: displayName(t), ...t })),
+    ...(manifest.authUsers ? [{ label: 'auth.users', ...manifest.authUsers, seconds: null }] : []),
+    ...(manifest.authIdentities
+      ? [{ label: 'auth.identities', ...manifest.authIdentities, seconds: null }]
+      : []),
+  ];
+  const rows = entries.map((t) => [
+    t.label,
+    t.state === 'complete' ? formatCount(t.rowCount) : t.state,
+    t.bytes === null ? '-' : formatBytes(t.bytes),
+    t.seconds === null ? '' : t.seconds.toFixed(2),
+    t.file,
+  ]);
+  console.log(`\n${textTable(['table', 'rows', 'bytes', 'seconds', 'file'], rows, [1, 2, 3])}`);
+  const total = manifest.tables.reduce((n, t) => n + (t.state === 'complete' ? t.rowCount : 0), 0);
+  if (result.failures.length === 0) {
+    console.log(
+      `\nExported ${manifest.tables.length} tables (${formatCount(total)} rows) to ${result.outputDir}; every file's row count matches count(*) in the snapshot.`,
+    );
+  } else {
+    console.log(`\nExport INCOMPLETE: ${result.failures.length} failed:`);
+    for (const f of result.failures) console.log(`  ✗ ${f.table}: ${f.error}`);
+  }
+  for (const note of manifest.notes) console.log(`note: ${note}`);
+}

@@ -1,0 +1,44 @@
+/**
+ * The few error classes of supamigrate. Every error a user can cause is one of these, with a message that
+ * says what failed and where, in the user's terms; the CLI prints `message` on one line and exits non-zero.
+ * Messages never contain a password: connection strings are always passed through `redactUrl` first.
+ */
+
+/** The user asked for something that cannot work: bad option, unknown table, missing file. Exit code 2. */
+export class UsageError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string | readonly string[], options?: { cause?: unknown }) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.join('; '), options);
+    this.name = this.constructor.name;
+    this.problems = list;
+  }
+}
+
+/** A database could not be reached or refused us (host, port, password, database name). Exit code 2. */
+export class ConnectionError extends Error {
+  readonly target: string;
+  constructor(message: string, target: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = this.constructor.name;
+    this.target = target;
+  }
+}
+
+/** Work on one table failed (a query, a file, a check). The run goes on or stops, and reports it. Exit 1. */
+export class TableError extends Error {
+  readonly table: string;
+  constructor(table: string, message: string, options?: { cause?: unknown }) {
+    super(`${table}: ${message}`, options);
+    this.name = this.constructor.name;
+    this.table = table;
+  }
+}
+
+/** The data is not what it should be: a file changed since export, counts that disagree. Exit code 1. */
+export class IntegrityError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = this.constructor.name;
+  }
+}

@@ -1,0 +1,458 @@
+import { mkdir, rm, stat, access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { dependencyOrder, type BrokenEdge } from '../catalog/dependency-order.js';
+import { readCatalog } from '../catalog/read-catalog.js';
+import { SCHEMAS_SQL, SERVER_SQL } from '../catalog/catalog.sql.js';
+import {
+  DEFAULT_LARGE_TABLES,
+  DEFAULT_STREAMING_THRESHOLD,
+  isLargeTable,
+  schemasToRead,
+  selectTables,
+} from '../catalog/select-tables.js';
+import type { TableInfo } from '../catalog/types.js';
+import { TableError, UsageError } from '../errors.js';
+import { redactUrl } from '../pg/connect.js';
+import { openSharedSnapshot, type SharedSnapshot } from '../pg/snapshot.js';
+import { displayName } from '../pg/sql.js';
+import { AUTH_IDENTITIES_FILE, AUTH_USERS_FILE, authUsersTable } from '../users/auth-tables.js';
+import { VERSION } from '../version.js';
+import { exportTable, type TableExportResult } from './export-table.js';
+import { tableFileName } from './file-names.js';
+import {
+  MANIFEST_FILE,
+  MANIFEST_FORMAT_VERSION,
+  readManifest,
+  writeManifest,
+  type ExportManifest,
+  type ExportMethod,
+  type ManifestFile,
+} from './manifest.js';
+import type { ExportFormat } from './row-framing.js';
+import { countQuery } from './row-sql.js';
+
+export interface ExportOptions {
+  dbUrl: string;
+  outputDir: string;
+  schemas?: string[];
+  tables?: string[];
+  excludeTables?: string[];
+  skipLarge?: boolean;
+  skipAuth?: boolean;
+  largeTables?: string[];
+  streamingThreshold?: number;
+  format?: ExportFormat;
+  /** Tables exported at once, each on its own connection sharing one snapshot. */
+  jobs?: number;
+  dryRun?: boolean;
+  /** Replace an export already in outputDir. */
+  force?: boolean;
+  onEvent?: (event: ExportEvent) => void;
+}
+
+export interface PlannedTable {
+  schema: string;
+  name: string;
+  rowCount: number;
+  method: ExportMethod;
+  /** `reltuples`, what the planner believed; -1 when never analysed. */
+  estimatedRows: number;
+}
+
+export type ExportEvent =
+  | { type: 'plan'; tables: PlannedTable[]; brokenForeignKeys: BrokenEdge[]; snapshot: string | null }
+  | { type: 'table-start'; schema: string; name: string; rowCount: number; method: ExportMethod }
+  | { type: 'table-progress'; schema: string; name: string; rows: number; rowCount: number }
+  | { type: 'table-done'; schema: string; name: string; result: TableExportResult }
+  | { type: 'table-failed'; schema: string; name: string; error: string }
+  | { type: 'note'; message: string };
+
+export interface ExportResult {
+  dryRun: boolean;
+  outputDir: string;
+  tables: PlannedTable[];
+  brokenForeignKeys: BrokenEdge[];
+  manifest: ExportManifest | null;
+  failures: { table: string; error: string }[];
+}
+
+/** The seed's rule: a table streams when it has more rows than the threshold or is one of the large tables. */
+export function exportMethod(
+  table: { schema: string; name: string },
+  rowCount: number,
+  largeTables: readonly string[],
+  threshold: number,
+): ExportMethod {
+  return rowCount > threshold || isLargeTable(table, largeTables) ? 'stream' : 'batch';
+}
+
+/**
+ * Exports the selected tables of a database to one file each, in foreign-key order, plus the Supabase
+ * auth users, and writes metadata.json. All reads happen in one shared snapshot. With `dryRun` it only
+ * plans: it connects and counts, and writes nothing.
+ *
+ * ```ts
+ * const result = await exportDatabase({ dbUrl: process.env.SUPABASE_DB_URL!, outputDir: './migration-data' });
+ * if (result.failures.length > 0) process.exitCode = 1;
+ * ```
+ */
+export async function exportDatabase(options: ExportOptions): Promise<ExportResult> {
+  const emit = options.onEvent ?? (() => undefined);
+  const schemas = options.schemas?.length ? options.schemas : ['public'];
+  const largeTables = options.largeTables ?? [...DEFAULT_LARGE_TABLES];
+  const threshold = options.streamingThreshold ?? DEFAULT_STREAMING_THRESHOLD;
+  const format = options.format ?? 'json';
+  const tableArgs = options.tables ?? [];
+
+  const snapshot = await openSharedSnapshot(options.dbUrl);
+  try {
+    const { coordinator } = snapshot;
+    const readSchemas = schemasToRead(schemas, tableArgs);
+    const existing = new Set(
+      (await coordinator.query<{ name: string }>(SCHEMAS_SQL, [readSchemas])).rows.map((r) => r.name),
+    );
+    const missing = readSchemas.filter((s) => !existing.has(s));
+    if (missing.length > 0) {
+      throw new UsageError(missing.map((s) => `schema "${s}" does not exist in the source database`));
+    }
+    const catalog = await readCatalog(coordinator, readSchemas);
+    const selected = selectTables(catalog, {
+      schemas,
+      tables: tableArgs,
+      excludeTables: options.excludeTables ?? [],
+      skipLarge: options.skipLarge ?? false,
+      largeTables,
+    });
+    const { order, brokenEdges } = dependencyOrder(selected);
+
+    const planned: (PlannedTable & { info: TableInfo })[] = [];
+    for (const info of order) {
+      const rowCount = await exactCount(coordinator, info);
+      planned.push({
+        schema: info.schema,
+        name: info.name,
+        rowCount,
+        method: exportMethod(info, rowCount, largeTables, threshold),
+        estimatedRows: info.estimatedRows,
+        info,
+      });
+    }
+    const tables = planned.map(({ info: _info, ...rest }) => rest);
+    emit({ type: 'plan', tables, brokenForeignKeys: brokenEdges, snapshot: snapshot.id });
+    if (options.dryRun) {
+      return {
+        dryRun: true,
+        outputDir: options.outputDir,
+        tables,
+        brokenForeignKeys: brokenEdges,
+        manifest: null,
+        failures: [],
+      };
+    }
+
+    await prepareOutputDir(options.outputDir, options.force ?? false);
+    const server = (
+      await coordinator.query<{ version: string; database: string; user_name: string }>(SERVER_SQL)
+    ).rows[0]!;
+    const taken = new Set<string>();
+    const manifest: ExportManifest = {
+      formatVersion: MANIFEST_FORMAT_VERSION,
+      tool: { name: 'supamigrate', version: VERSION },
+      exportedAt: new Date().toISOString(),
+      completedAt: null,
+      source: {
+        serverVersion: server.version,
+        database: server.database,
+        user: server.user_name,
+        url: redactUrl(options.dbUrl),
+      },
+      snapshot: snapshot.id,
+      format,
+      options: {
+        schemas,
+        tables: tableArgs,
+        excludeTables: options.excludeTables ?? [],
+        skipLarge: options.skipLarge ?? false,
+        skipAuth: options.skipAuth ?? false,
+        largeTables,
+        streamingThreshold: threshold,
+        jobs: options.jobs ?? 1,
+      },
+      tables: planned.map(({ info, rowCount, method }) => ({
+        schema: info.schema,
+        name: info.name,
+        file: tableFileName(info, format, taken),
+        state: 'pending',
+        rowCount,
+        method,
+        bytes: null,
+        sha256: null,
+        seconds: null,
+        kind: info.kind,
+        columns: info.columns,
+        primaryKey: info.primaryKey,
+        foreignKeys: info.foreignKeys,
+        ownedSequences: info.ownedSequences,
+        rowLevelSecurity: info.rowLevelSecurity,
+      })),
+      brokenForeignKeys: brokenEdges,
+      authUsers: null,
+      authIdentities: null,
+      notes: [],
+    };
+    const save = serialized(() => writeManifest(options.outputDir, manifest));
+    await save();
+
+    const failures: { table: string; error: string }[] = [];
+    const jobs = planned.map((p, i) => ({ planned: p, entry: manifest.tables[i]! }));
+    // Biggest first, so that a long table does not start last and leave the other connections idle.
+    jobs.sort((a, b) => b.planned.rowCount - a.planned.rowCount);
+    await runOnWorkers(
+      snapshot,
+      Math.max(1, options.jobs ?? 1),
+      jobs,
+      async (client, { planned: p, entry }) => {
+        emit({ type: 'table-start', schema: p.schema, name: p.name, rowCount: p.rowCount, method: p.method });
+        try {
+          const result = await exportTable(client, {
+            table: p.info,
+            dir: options.outputDir,
+            file: entry.file,
+            format,
+            method: p.method,
+            expectedRows: p.rowCount,
+            onRows: (rows) =>
+              emit({ type: 'table-progress', schema: p.schema, name: p.name, rows, rowCount: p.rowCount }),
+          });
+          Object.assign(entry, {
+            state: 'complete',
+            bytes: result.bytes,
+            sha256: result.sha256,
+            seconds: round(result.seconds),
+          });
+          emit({ type: 'table-done', schema: p.schema, name: p.name, result });
+        } catch (err) {
+          const message = describeError(err);
+          Object.assign(entry, { state: 'failed', error: message });
+          failures.push({ table: displayName(p), error: message });
+          emit({ type: 'table-failed', schema: p.schema, name: p.name, error: message });
+          throw err;
+        } finally {
+          await save();
+        }
+      },
+      (job, err) => {
+        if (job.entry.state === 'pending') {
+          const message = `not exported: ${describeError(err)}`;
+          Object.assign(job.entry, { state: 'failed', error: message });
+          failures.push({ table: displayName(job.planned), error: message });
+        }
+      },
+    );
+
+    if (!options.skipAuth) {
+      await exportAuth(snapshot.coordinator, options.outputDir, format, manifest, emit, failures);
+    }
+    if (failures.length === 0) manifest.completedAt = new Date().toISOString();
+    await save();
+    return {
+      dryRun: false,
+      outputDir: options.outputDir,
+      tables,
+      brokenForeignKeys: brokenEdges,
+      manifest,
+      failures,
+    };
+  } finally {
+    await snapshot.close();
+  }
+}
+
+async function exactCount(client: pg.Client, table: TableInfo): Promise<number> {
+  try {
+    return Number((await client.query<{ n: string }>(countQuery(table))).rows[0]!.n);
+  } catch (err) {
+    throw new TableError(displayName(table), `cannot count rows: ${describeError(err)}`, { cause: err });
+  }
+}
+
+async function exportAuth(
+  client: pg.Client,
+  dir: string,
+  format: ExportFormat,
+  manifest: ExportManifest,
+  emit: (e: ExportEvent) => void,
+  failures: { table: string; error: string }[],
+): Promise<void> {
+  let auth: TableInfo[];
+  try {
+    auth = await readCatalog(client, ['auth']);
+  } catch (err) {
+    const message = `cannot read the auth schema: ${describeError(err)}`;
+    failures.push({ table: 'auth.users', error: message });
+    emit({ type: 'table-failed', schema: 'auth', name: 'users', error: message });
+    return;
+  }
+  const users = auth.find((t) => t.name === 'users');
+  if (!users) {
+    const note = 'no auth.users table in the source: no auth users exported (not a Supabase database?)';
+    manifest.notes.push(note);
+    emit({ type: 'note', message: note });
+    return;
+  }
+  const identities = auth.find((t) => t.name === 'identities');
+  const parts: [keyof Pick<ExportManifest, 'authUsers' | 'authIdentities'>, TableInfo, string][] = [
+    ['authUsers', authUsersTable(users), AUTH_USERS_FILE],
+  ];
+  if (identities) parts.push(['authIdentities', identities, AUTH_IDENTITIES_FILE]);
+  for (const [key, table, stem] of parts) {
+    const file = `${stem}.${format}`;
+    const entry: ManifestFile = {
+      file,
+      state: 'pending',
+      rowCount: 0,
+      bytes: null,
+      sha256: null,
+      columns: table.columns,
+    };
+    manifest[key] = entry;
+    try {
+      entry.rowCount = await exactCount(client, table);
+    } catch (err) {
+      Object.assign(entry, { state: 'failed', error: describeError(err) });
+      failures.push({ table: displayName(table), error: describeError(err) });
+      emit({ type: 'table-failed', schema: table.schema, name: table.name, error: describeError(err) });
+      continue;
+    }
+    emit({
+      type: 'table-start',
+      schema: table.schema,
+      name: table.name,
+      rowCount: entry.rowCount,
+      method: 'stream',
+    });
+    try {
+      const result = await exportTable(client, {
+        table,
+        dir,
+        file,
+        format,
+        method: 'stream',
+        expectedRows: entry.rowCount,
+        onRows: (rows) =>
+          emit({
+            type: 'table-progress',
+            schema: table.schema,
+            name: table.name,
+            rows,
+            rowCount: entry.rowCount,
+          }),
+      });
+      Object.assign(entry, { state: 'complete', bytes: result.bytes, sha256: result.sha256 });
+      emit({ type: 'table-done', schema: table.schema, name: table.name, result });
+    } catch (err) {
+      const message = describeError(err);
+      Object.assign(entry, { state: 'failed', error: message });
+      failures.push({ table: displayName(table), error: message });
+      emit({ type: 'table-failed', schema: table.schema, name: table.name, error: message });
+    }
+  }
+}
+
+/**
+ * Runs `work` for every job on up to `jobs` connections of the snapshot. A job that fails with a database
+ * error is rolled back to its savepoint and the connection goes on; a connection that breaks is
+ * replaced when the snapshot can still be joined. Jobs no connection could take go to `abandon`.
+ */
+async function runOnWorkers<J>(
+  snapshot: SharedSnapshot,
+  jobs: number,
+  queue: J[],
+  work: (client: pg.Client, job: J) => Promise<void>,
+  abandon: (job: J, err: unknown) => void,
+): Promise<void> {
+  const pending = [...queue];
+  const count = snapshot.id ? Math.min(jobs, pending.length) : 1;
+  let lastError: unknown = new Error('no connection to the source');
+  const worker = async (index: number) => {
+    let client: pg.Client | null = index === 0 ? snapshot.coordinator : null;
+    const owned = index !== 0;
+    for (let job = pending.shift(); job !== undefined; job = pending.shift()) {
+      try {
+        client ??= await snapshot.openWorker();
+      } catch (err) {
+        lastError = err;
+        pending.unshift(job);
+        return;
+      }
+      try {
+        await client.query('SAVEPOINT supamigrate_table');
+        await work(client, job);
+        await client.query('RELEASE SAVEPOINT supamigrate_table');
+      } catch (err) {
+        lastError = err;
+        const recovered =
+          err instanceof TableError || err instanceof pg.DatabaseError
+            ? await client.query('ROLLBACK TO SAVEPOINT supamigrate_table').then(
+                () => true,
+                () => false,
+              )
+            : false;
+        if (!recovered) {
+          if (owned) await client.end().catch(() => undefined);
+          if (!owned) return; // the coordinator holds the snapshot: without it no new worker can join
+          client = null;
+        }
+      }
+    }
+    if (owned && client) await client.end().catch(() => undefined);
+  };
+  await Promise.all(Array.from({ length: count }, (_, i) => worker(i)));
+  for (const job of pending) abandon(job, lastError);
+}
+
+async function prepareOutputDir(dir: string, force: boolean): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(
+      `Cannot write to output directory ${dir}: ${(err as { code?: string }).code ?? (err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const manifestPath = join(dir, MANIFEST_FILE);
+  const exists = await stat(manifestPath).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) return;
+  if (!force) {
+    throw new UsageError(
+      `${dir} already holds an export (${MANIFEST_FILE}); use --force to replace it, or choose another --output-dir`,
+    );
+  }
+  const old = await readManifest(dir).catch(() => null);
+  const files = old ? [...old.tables.map((t) => t.file), old.authUsers?.file, old.authIdentities?.file] : [];
+  for (const file of [...files, MANIFEST_FILE]) if (file) await rm(join(dir, file), { force: true });
+}
+
+/** Calls of the returned function run one after another, never two at once (manifest writes). */
+function serialized(fn: () => Promise<void>): () => Promise<void> {
+  let last: Promise<void> = Promise.resolve();
+  return () => (last = last.then(fn, fn));
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/** An error's message for the user; database errors with their detail. */
+export function describeError(err: unknown): string {
+  if (err instanceof pg.DatabaseError) {
+    return [err.message, err.detail && `(${err.detail})`, err.hint && `hint: ${err.hint}`]
+      .filter(Boolean)
+      .join(' ');
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,52 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** Counts and hashes the bytes that pass through. */
+export class DigestTap extends Transform {
+  bytes = 0;
+  private readonly hash: Hash = createHash('sha256');
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    done(null, chunk);
+  }
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+export interface WrittenFile {
+  bytes: number;
+  sha256: string;
+}
+
+/** The temporary name a file is written under until it is complete. */
+export const partialPath = (path: string) => join(dirname(path), `.${basename(path)}.partial`);
+
+/**
+ * Writes a stream to `path` readable by the owner only (mode 0600: exports hold personal data). The
+ * bytes go to a temporary name, are flushed to disk, and only then renamed to `path`, so a file under
+ * its final name is always complete. On failure the temporary file is removed.
+ */
+export async function writeFileAtomically(
+  path: string,
+  ...source: [Readable, ...Transform[]]
+): Promise<WrittenFile> {
+  const temp = partialPath(path);
+  const tap = new DigestTap();
+  try {
+    // flush: the data is on disk (fsync) before the file is closed, and so before it is renamed.
+    const file = createWriteStream(temp, { mode: 0o600, flush: true });
+    file.once('open', () => void chmod(temp, 0o600).catch(() => undefined));
+    await pipeline([...source, tap, file]);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  await rename(temp, path);
+  return { bytes: tap.bytes, sha256: tap.digest() };
+}

@@ -1,0 +1,108 @@
+import type { ColumnInfo, TableInfo, ValueEncoding } from '../catalog/types.js';
+import { qualifiedName, quoteIdent, quoteLiteral } from '../pg/sql.js';
+
+/*
+ * The server builds each row's JSON text, one SQL expression per column applying the type rules, so the
+ * client only moves bytes: no per-row JavaScript objects, and no value ever passes through a JS number
+ * or Date. Every expression assumes the session settings of SESSION_SETTINGS_SQL (UTC, ISO dates,
+ * extra_float_digits = 1, hex bytea, lc_monetary = C).
+ */
+
+type Scalar = Exclude<ValueEncoding, 'array'>;
+
+/** JSON text of a non-null scalar value `v`. */
+function scalarJson(v: string, encoding: Scalar): string {
+  switch (encoding) {
+    case 'number':
+      return `${v}::text`;
+    case 'bigint':
+    case 'numeric':
+      return `'"' || ${v}::text || '"'`;
+    case 'money':
+      return `'"' || ${v}::numeric::text || '"'`;
+    case 'float':
+    case 'boolean':
+    case 'timestamp':
+    case 'date':
+      // to_json writes floats with float8out (shortest exact), quotes NaN and infinities, and dates
+      // and timestamps in ISO 8601 with a T, keeping every microsecond and the BC suffix.
+      return `to_json(${v})::text`;
+    case 'timestamptz':
+      return `replace(to_json(${v})::text, '+00:00', 'Z')`;
+    case 'json':
+    case 'jsonb':
+      return `${v}::text`;
+    case 'bytea':
+      return `'"\\\\x' || encode(${v}, 'hex') || '"'`;
+    case 'text':
+      return `to_json(${v}::text)::text`;
+  }
+}
+
+/** JSON text of a non-null array `v` whose elements are written by `element`. */
+function arrayJson(v: string, element: Scalar): string {
+  let json: string;
+  switch (element) {
+    case 'number':
+    case 'float':
+    case 'boolean':
+    case 'timestamp':
+    case 'date':
+    case 'json':
+    case 'jsonb':
+      json = `to_json(${v})::text`;
+      break;
+    case 'timestamptz':
+      json = `replace(to_json(${v})::text, '+00:00', 'Z')`;
+      break;
+    case 'money':
+      json = `to_json(${v}::numeric[]::text[])::text`;
+      break;
+    case 'bigint':
+    case 'numeric':
+    case 'bytea':
+    case 'text':
+      json = `to_json(${v}::text[])::text`;
+      break;
+  }
+  // JSON arrays cannot say that an array starts at another index than 1: such arrays (rare) are
+  // written as their text form, "[0:2]={1,2,3}", which the importer reads back as it is.
+  return `CASE WHEN coalesce(array_lower(${v}, 1), 1) = 1 AND (array_ndims(${v}) IS NULL OR array_ndims(${v}) = 1 OR array_dims(${v}) ~ '^(\\[1:[0-9]+\\])+$') THEN ${json} ELSE to_json(${v}::text)::text END`;
+}
+
+/** JSON text of column `column` of row alias `t`, `null` for SQL NULL. */
+export function columnJson(column: ColumnInfo, alias = 't'): string {
+  const v = `${alias}.${quoteIdent(column.name)}`;
+  const json =
+    column.encoding === 'array'
+      ? arrayJson(v, column.elementEncoding ?? 'text')
+      : scalarJson(v, column.encoding);
+  return `coalesce(${json}, 'null')`;
+}
+
+/** SQL for one row's JSON object text: `'{"id":' || … || '}'`, keys in column order. */
+export function rowJson(columns: readonly ColumnInfo[], alias = 't'): string {
+  if (columns.length === 0) return `'{}'`;
+  const parts = columns.map((c, i) => {
+    const key = `${i === 0 ? '{' : ','}${JSON.stringify(c.name)}:`;
+    return `${quoteLiteral(key)} || ${columnJson(c, alias)}`;
+  });
+  return `${parts.join(' || ')} || '}'`;
+}
+
+/**
+ * The query that returns one text column, each row's JSON object. A partitioned table is read through
+ * its parent (all partitions); an ordinary table with ONLY, so inheritance children are not read twice.
+ */
+export function exportQuery(
+  table: Pick<TableInfo, 'schema' | 'name' | 'kind' | 'columns'>,
+  where?: string,
+): string {
+  const from = `${table.kind === 'partitioned' ? '' : 'ONLY '}${qualifiedName(table)} t`;
+  return `SELECT ${rowJson(table.columns)} FROM ${from}${where ? ` WHERE ${where}` : ''}`;
+}
+
+/** Exact row count, in the export's snapshot. */
+export function countQuery(table: Pick<TableInfo, 'schema' | 'name' | 'kind'>): string {
+  return `SELECT count(*)::int8 AS n FROM ${table.kind === 'partitioned' ? '' : 'ONLY '}${qualifiedName(table)}`;
+}

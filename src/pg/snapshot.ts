@@ -1,0 +1,55 @@
+import type pg from 'pg';
+import { connect } from './connect.js';
+import { quoteLiteral } from './sql.js';
+
+/**
+ * One consistent picture of the source: the coordinator's REPEATABLE READ READ ONLY transaction exports its
+ * snapshot, and every worker connection imports it (as pgcopydb does), so tables read in parallel are all
+ * read as of the same instant while the application keeps writing.
+ */
+export interface SharedSnapshot {
+  /** The coordinator connection, inside the snapshot's transaction. */
+  coordinator: pg.Client;
+  /** The snapshot id, or null when the server cannot export one (then there is only the coordinator). */
+  id: string | null;
+  /** Opens another connection reading the same snapshot. */
+  openWorker(): Promise<pg.Client>;
+  /** Closes the coordinator (its transaction only read, so ending the connection loses nothing). */
+  close(): Promise<void>;
+}
+
+export async function openSharedSnapshot(url: string): Promise<SharedSnapshot> {
+  const coordinator = await connect(url, { role: 'source' });
+  const begin = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+  await coordinator.query(begin);
+  let id: string | null = null;
+  try {
+    // Not inside a savepoint: a snapshot cannot be exported from a subtransaction.
+    id = (await coordinator.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
+  } catch {
+    // Some poolers and read replicas cannot export snapshots; the export then reads on one connection.
+    await coordinator.query('ROLLBACK');
+    await coordinator.query(begin);
+  }
+  return {
+    coordinator,
+    id,
+    async openWorker() {
+      if (!id) throw new Error('no exported snapshot to share');
+      const client = await connect(url, { role: 'source' });
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(id)}`);
+      } catch (err) {
+        await client.end().catch(() => undefined);
+        throw err;
+      }
+      return client;
+    },
+    async close() {
+      // No COMMIT: after a failed COPY the connection may still be busy, and a read-only
+      // transaction has nothing to commit.
+      await coordinator.end().catch(() => undefined);
+    },
+  };
+}
