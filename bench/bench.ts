@@ -1,10 +1,11 @@
 /**
- * `npm run bench`: export speed and memory beside pg_dump, measured in the same run on the same table.
+ * `npm run bench`: export speed and memory beside pg_dump, and import beside psql \copy, measured in the
+ * same run on the same table.
  *
  * Environment: BENCH_DATABASE_URL (or TEST_DATABASE_URL; default postgresql://postgres@127.0.0.1:5432/postgres)
  * names a server on which a database `supamigrate_bench` is (re)created; BENCH_ROWS (default 1,000,000)
  * rows are generated; BENCH_RUNS (default 3) runs of each way are timed and their medians compared.
- * pg_dump must be on PATH and able to dump that server. Not a test: it prints figures, it asserts nothing.
+ * pg_dump and psql must be on PATH and able to talk to that server. Not a test: it prints figures, it asserts nothing.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -21,30 +22,39 @@ const baseUrl =
   process.env.TEST_DATABASE_URL ??
   'postgresql://postgres@127.0.0.1:5432/postgres';
 const DB = 'supamigrate_bench';
+const TARGET_DB = 'supamigrate_bench_target';
 const TABLE = 'sensor_readings';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const urlFor = (db: string) => Object.assign(new URL(baseUrl), { pathname: `/${db}` }).toString();
 
+const DDL = `
+  CREATE TABLE ${TABLE} (
+    id bigserial PRIMARY KEY,
+    device_id uuid NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    value numeric(14,6),
+    quality smallint,
+    tags text[],
+    payload jsonb
+  )`;
+
 async function setup(): Promise<void> {
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${DB}`);
+  for (const db of [DB, TARGET_DB]) {
+    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${db}`);
+  }
   await admin.end();
+  const target = new pg.Client({ connectionString: urlFor(TARGET_DB) });
+  await target.connect();
+  await target.query(DDL);
+  await target.end();
   const client = new pg.Client({ connectionString: urlFor(DB) });
   await client.connect();
   const started = performance.now();
-  await client.query(`
-    CREATE TABLE ${TABLE} (
-      id bigserial PRIMARY KEY,
-      device_id uuid NOT NULL,
-      recorded_at timestamptz NOT NULL,
-      value numeric(14,6),
-      quality smallint,
-      tags text[],
-      payload jsonb
-    );
+  await client.query(`${DDL};
     INSERT INTO ${TABLE} (device_id, recorded_at, value, quality, tags, payload)
     SELECT md5((i % 500)::text)::uuid,
            timestamptz '2025-01-01 00:00:00+00' + i * interval '1.234567 second',
@@ -71,29 +81,39 @@ async function timePgDump(dir: string): Promise<{ seconds: number; bytes: number
   return { seconds, bytes: (await stat(file)).size };
 }
 
-async function timeExport(dir: string, jobs: number) {
-  const { stdout } = await run(
-    'node',
-    [
-      '--import',
-      'tsx',
-      new URL('./run-one.ts', import.meta.url).pathname,
-      'export',
-      urlFor(DB),
-      join(dir, 'export'),
-      TABLE,
-      String(jobs),
-    ],
-    {
-      maxBuffer: 16 * 1024 * 1024,
-    },
-  );
-  return JSON.parse(stdout.trim().split('\n').pop()!) as {
-    seconds: number;
-    maxRssMb: number;
-    rows: number;
-    bytes: number;
-  };
+interface Figures {
+  seconds: number;
+  maxRssMb: number;
+  rows: number;
+  bytes: number;
+}
+
+async function runOne(...args: string[]): Promise<Figures> {
+  const script = new URL('./run-one.ts', import.meta.url).pathname;
+  const { stdout } = await run('node', ['--import', 'tsx', script, ...args], { maxBuffer: 16 * 1024 * 1024 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Figures;
+}
+
+const timeExport = (dir: string, jobs: number) =>
+  runOne('export', urlFor(DB), join(dir, 'export'), TABLE, String(jobs));
+const timeImport = (dir: string, jobs: number) =>
+  runOne('import', urlFor(TARGET_DB), join(dir, 'export'), String(jobs));
+
+/** psql \copy of COPY text into the same empty table: the import's baseline. */
+async function timePsqlCopyIn(file: string): Promise<number> {
+  await run('psql', ['-X', '-q', '-d', urlFor(TARGET_DB), '-c', `TRUNCATE ${TABLE}`]);
+  const started = performance.now();
+  await run('psql', [
+    '-X',
+    '-q',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-d',
+    urlFor(TARGET_DB),
+    '-c',
+    `\\copy ${TABLE} FROM '${file}'`,
+  ]);
+  return (performance.now() - started) / 1000;
 }
 
 async function main() {
@@ -104,7 +124,7 @@ async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'supamigrate-bench-'));
   try {
     const dumps: number[] = [];
-    const exports: { seconds: number; maxRssMb: number; rows: number; bytes: number }[] = [];
+    const exports: Figures[] = [];
     let dumpBytes = 0;
     for (let i = 0; i < RUNS; i++) {
       // Interleaved, so that a noisy moment of the machine hits both ways alike.
@@ -113,27 +133,53 @@ async function main() {
       dumpBytes = d.bytes;
       exports.push(await timeExport(dir, 1));
     }
+    const copyFile = join(dir, 'rows.copy');
+    await run('psql', ['-X', '-q', '-d', urlFor(DB), '-c', `\\copy ${TABLE} TO '${copyFile}'`]);
+    const copies: number[] = [];
+    const imports: Figures[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      copies.push(await timePsqlCopyIn(copyFile));
+      imports.push(await timeImport(dir, 1));
+    }
+    const line = (label: string, seconds: number, bytes: number, runs: number[]) =>
+      console.log(
+        `${label.padEnd(34)} median ${seconds.toFixed(2)} s  (${(ROWS / seconds / 1000).toFixed(0)}k rows/s, ${(bytes / seconds / 1e6).toFixed(0)} MB/s)  runs ${runs.map((s) => s.toFixed(2)).join(' ')}`,
+      );
     const dump = median(dumps);
     const exp = median(exports.map((e) => e.seconds));
-    const rss = Math.max(...exports.map((e) => e.maxRssMb));
+    const copy = median(copies);
+    const imp = median(imports.map((e) => e.seconds));
     const bytes = exports[0]!.bytes;
+    const copyBytes = (await stat(copyFile)).size;
     console.log('');
-    console.log(
-      `pg_dump --data-only        median ${dump.toFixed(2)} s  (${(ROWS / dump / 1000).toFixed(0)}k rows/s, ${(dumpBytes / dump / 1e6).toFixed(0)} MB/s)  runs ${dumps.map((s) => s.toFixed(2)).join(' ')}`,
+    line('pg_dump --data-only', dump, dumpBytes, dumps);
+    line(
+      'supamigrate export (json)',
+      exp,
+      bytes,
+      exports.map((e) => e.seconds),
     );
     console.log(
-      `supamigrate export (json)  median ${exp.toFixed(2)} s  (${(ROWS / exp / 1000).toFixed(0)}k rows/s, ${(bytes / exp / 1e6).toFixed(0)} MB/s)  runs ${exports.map((e) => e.seconds.toFixed(2)).join(' ')}`,
+      `${'export / pg_dump'.padEnd(34)} ${(exp / dump).toFixed(2)}x   peak RSS ${Math.max(...exports.map((e) => e.maxRssMb)).toFixed(0)} MB`,
     );
-    console.log(`export / pg_dump ratio     ${(exp / dump).toFixed(2)}x`);
-    console.log(`export peak RSS            ${rss.toFixed(0)} MB`);
+    line('psql \\copy FROM (COPY text)', copy, copyBytes, copies);
+    line(
+      'supamigrate import (json)',
+      imp,
+      bytes,
+      imports.map((e) => e.seconds),
+    );
     console.log(
-      `file sizes                 export ${(bytes / 1e6).toFixed(0)} MB, pg_dump ${(dumpBytes / 1e6).toFixed(0)} MB`,
+      `${'import / psql \\copy'.padEnd(34)} ${(imp / copy).toFixed(2)}x   peak RSS ${Math.max(...imports.map((e) => e.maxRssMb)).toFixed(0)} MB`,
+    );
+    console.log(
+      `${'file sizes'.padEnd(34)} export ${(bytes / 1e6).toFixed(0)} MB, pg_dump ${(dumpBytes / 1e6).toFixed(0)} MB, COPY text ${(copyBytes / 1e6).toFixed(0)} MB`,
     );
   } finally {
     await rm(dir, { recursive: true, force: true });
     const admin = new pg.Client({ connectionString: baseUrl });
     await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+    for (const db of [DB, TARGET_DB]) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     await admin.end();
   }
 }

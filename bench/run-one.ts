@@ -1,34 +1,40 @@
 /**
- * Runs one supamigrate operation in a fresh process and prints {seconds, maxRssMb} as JSON, so the
- * benchmark measures peak memory of that operation alone. Imports the built package (dist/), as users run it.
+ * Runs one supamigrate operation in a fresh process and prints {seconds, maxRssMb, …} as JSON, so the
+ * benchmark measures the peak memory of that operation alone. Imports the built package (dist/), as
+ * users run it.
+ *
+ *   run-one export <source-url> <dir> <table> [jobs]
+ *   run-one import <target-url> <dir> [jobs]
  */
-import { exportDatabase } from '../dist/index.js';
+import { exportDatabase, importDatabase } from '../dist/index.js';
 
-const [operation, url, dir, table, jobs] = process.argv.slice(2);
-if (operation !== 'export' || !url || !dir || !table) {
-  console.error('usage: run-one export <url> <dir> <table> [jobs]');
+const [operation, url, dir, ...rest] = process.argv.slice(2);
+const started = performance.now();
+let figures: Record<string, number>;
+if (operation === 'export' && url && dir && rest[0]) {
+  const result = await exportDatabase({
+    dbUrl: url,
+    outputDir: dir,
+    tables: [rest[0]],
+    skipAuth: true,
+    force: true,
+    jobs: Number(rest[1] ?? 1),
+  });
+  if (result.failures.length > 0) throw new Error(JSON.stringify(result.failures));
+  const t = result.manifest!.tables[0]!;
+  figures = { rows: t.rowCount, bytes: t.bytes ?? 0 };
+} else if (operation === 'import' && url && dir) {
+  const result = await importDatabase({
+    targetUrl: url,
+    inputDir: dir,
+    truncate: true,
+    jobs: Number(rest[0] ?? 1),
+  });
+  if (result.failures.length > 0) throw new Error(JSON.stringify(result.failures));
+  figures = { rows: result.loaded.reduce((n, l) => n + l.rows, 0) };
+} else {
+  console.error('usage: run-one export <url> <dir> <table> [jobs] | run-one import <url> <dir> [jobs]');
   process.exit(2);
 }
-const started = performance.now();
-const result = await exportDatabase({
-  dbUrl: url,
-  outputDir: dir,
-  tables: [table],
-  skipAuth: true,
-  force: true,
-  jobs: Number(jobs ?? 1),
-});
 const seconds = (performance.now() - started) / 1000;
-if (result.failures.length > 0) {
-  console.error(JSON.stringify(result.failures));
-  process.exit(1);
-}
-const t = result.manifest!.tables[0]!;
-console.log(
-  JSON.stringify({
-    seconds,
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
-    rows: t.rowCount,
-    bytes: t.bytes,
-  }),
-);
+console.log(JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, ...figures }));

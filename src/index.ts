@@ -22,3 +22,9 @@ export { readManifest, MANIFEST_FILE, type ExportManifest, type ManifestTable } 
 export { connect, redactUrl, SESSION_SETTINGS_SQL } from './pg/connect.js';
 export { startEmbeddedPostgres, type EmbeddedServer } from './pg/embedded.js';
 export { VERSION } from './version.js';
+export {
+  importDatabase,
+  type ImportEvent,
+  type ImportOptions,
+  type ImportResult,
+} from './import/import-database.js';

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
+import { registerImport } from './commands/import.js';
 import { EXIT_USAGE } from './run.js';
 
 const program = new Command()
@@ -14,6 +15,7 @@ const program = new Command()
   });
 
 registerExport(program);
+registerImport(program);
 registerDemo(program);
 
 await program.parseAsync(process.argv);

@@ -15,7 +15,8 @@ export class ProgressDisplay {
 
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stderr,
-    private readonly verb = 'exporting',
+    /** What the log lines say is happening: "exporting", "importing". */
+    public verb = 'exporting',
   ) {
     this.tty = Boolean(stream.isTTY) && process.env.CI !== 'true';
     this.multibar = this.tty

@@ -1,6 +1,7 @@
 import { exportDatabase, type ExportEvent, type ExportResult } from '../export/export-database.js';
+import { importDatabase, type ImportEvent, type ImportResult } from '../import/import-database.js';
 import { startEmbeddedPostgres } from '../pg/embedded.js';
-import { createSampleDatabase } from './fixtures.js';
+import { createSampleDatabase, createSampleSchema } from './fixtures.js';
 
 export interface DemoOptions {
   outputDir: string;
@@ -8,15 +9,18 @@ export interface DemoOptions {
   readings: number;
   log: (message: string) => void;
   onExportEvent?: (event: ExportEvent) => void;
+  onImportEvent?: (event: ImportEvent) => void;
 }
 
 export interface DemoResult {
   export: ExportResult;
+  import: ImportResult | null;
 }
 
 /**
  * The whole migration on a throw-away embedded PostgreSQL: creates a Supabase-shaped sample database,
- * exports it into `outputDir`, and stops the server.
+ * exports it into `outputDir`, creates a second database with the same schema (as a user's migrations
+ * would), imports the export into it, and stops the server.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { log } = options;
@@ -37,7 +41,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       force: true,
       onEvent: options.onExportEvent,
     });
-    return { export: exported };
+    if (exported.failures.length > 0) return { export: exported, import: null };
+    const targetUrl = await server.createDatabase('new_target');
+    log('Creating the target database: the same schema, no rows (what your migrations would create)…');
+    await createSampleSchema(targetUrl);
+    log('Importing into the target…');
+    const imported = await importDatabase({
+      targetUrl,
+      inputDir: options.outputDir,
+      onEvent: options.onImportEvent,
+    });
+    return { export: exported, import: imported };
   } finally {
     await server.stop();
   }

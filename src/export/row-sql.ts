@@ -48,8 +48,6 @@ function arrayJson(v: string, element: Scalar): string {
     case 'boolean':
     case 'timestamp':
     case 'date':
-    case 'json':
-    case 'jsonb':
       json = `to_json(${v})::text`;
       break;
     case 'timestamptz':
@@ -58,10 +56,14 @@ function arrayJson(v: string, element: Scalar): string {
     case 'money':
       json = `to_json(${v}::numeric[]::text[])::text`;
       break;
+    // json[] elements are written as strings holding their JSON text: as values, a JSON array element
+    // could not be told apart from a second dimension.
     case 'bigint':
     case 'numeric':
     case 'bytea':
     case 'text':
+    case 'json':
+    case 'jsonb':
       json = `to_json(${v}::text[])::text`;
       break;
   }
@@ -80,14 +82,27 @@ export function columnJson(column: ColumnInfo, alias = 't'): string {
   return `coalesce(${json}, 'null')`;
 }
 
+/**
+ * Whether SQL NULL is written by leaving the key out: in json and jsonb columns `null` is a value of its
+ * own (the JSON null), which must not be confused with SQL NULL.
+ */
+export const nullAsMissingKey = (column: ColumnInfo): boolean =>
+  column.encoding === 'json' || column.encoding === 'jsonb';
+
 /** SQL for one row's JSON object text: `'{"id":' || … || '}'`, keys in column order. */
 export function rowJson(columns: readonly ColumnInfo[], alias = 't'): string {
   if (columns.length === 0) return `'{}'`;
-  const parts = columns.map((c, i) => {
-    const key = `${i === 0 ? '{' : ','}${JSON.stringify(c.name)}:`;
-    return `${quoteLiteral(key)} || ${columnJson(c, alias)}`;
-  });
-  return `${parts.join(' || ')} || '}'`;
+  const part = (c: ColumnInfo, prefix: string) => {
+    const key = quoteLiteral(`${prefix}${JSON.stringify(c.name)}:`);
+    if (!nullAsMissingKey(c)) return `${key} || ${columnJson(c, alias)}`;
+    const v = `${alias}.${quoteIdent(c.name)}`;
+    return `CASE WHEN ${v} IS NULL THEN '' ELSE ${key} || ${v}::text END`;
+  };
+  if (!nullAsMissingKey(columns[0]!)) {
+    return `${columns.map((c, i) => part(c, i === 0 ? '{' : ',')).join(' || ')} || '}'`;
+  }
+  // The first key may be left out: write every key with a comma, and drop the first comma.
+  return `'{' || substr(${columns.map((c) => part(c, ',')).join(' || ')}, 2) || '}'`;
 }
 
 /**

@@ -58,7 +58,9 @@ describe('type rules', () => {
         'empty', 'empty', B'0000', null, '[0:1]={7,8}', '{}', null, '{}', null, '{}', null, null, null, '', null, ''),
        (3, null, null, null, null, 'Infinity', null, null, 'Infinity', '-Infinity', null, '0044-03-15 10:00:00.5+00 BC',
         '20250-01-01 00:00:00', '5874897-12-31', null, null, null, '  {"spaced" : true}  ', '"str"', null, null, null,
-        null, null, null, null, null, null, '{{{1}}}', '{-Infinity}', null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, '{{{1}}}', '{-Infinity}', null, null, null, null, null, null, null, null, null, null),
+       (4, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     `);
   });
 
@@ -102,7 +104,7 @@ describe('type rules', () => {
       na: ['1.10', 'NaN', 'Infinity', null],
       i8a: ['9223372036854775807', '-1'],
       tza: ['2025-01-23T16:51:17.123456Z', '0044-03-15T10:00:00Z BC', null, 'infinity'],
-      ja: [{ k: 1.5 }, null],
+      ja: ['{"k": 1.50}', null],
       ta: ['with "quote"', 'back\\slash', null, 'NULL', ''],
       ba: ['\\x00ff'],
       ma: ['1.50', null],
@@ -114,7 +116,7 @@ describe('type rules', () => {
     // json keeps its text byte for byte (duplicate keys, spacing, digits); jsonb its exact numbers.
     expect(text).toContain('"j":{"a":1,"a":2,  "n": 1.000000000000000000001}');
     expect(text).toContain('"big": 12345678901234567890.123456789}');
-    expect(text).toContain('"ja":[{"k": 1.50},null]');
+    expect(text).toContain('"ja":["{\\"k\\": 1.50}",null]');
     expect(r2).toMatchObject({
       i8: '-9223372036854775808',
       n: 'NaN',
@@ -150,6 +152,12 @@ describe('type rules', () => {
     });
     expect(text).toContain('"j":  {"spaced" : true}  ,');
     expect(r2.jb).toBeNull();
+    // SQL NULL in json and jsonb columns leaves the key out, as `null` is a JSON value there.
+    const r4 = rows.find((r) => r.id === 4)!;
+    expect(Object.keys(r4)).not.toContain('j');
+    expect(Object.keys(r4)).not.toContain('jb');
+    expect(r4.ja).toBeNull();
+    expect(text).toContain('{"id":4,"i2":null,');
     expect(r2.tt).toBeNull();
   });
 

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { runDemo } from '../../demo/demo.js';
+import { UsageError } from '../../errors.js';
 import { displayName } from '../../pg/sql.js';
 import { formatBytes, formatCount, textTable } from '../format.js';
 import { OptionProblems } from '../options.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED } from '../run.js';
-import { UsageError } from '../../errors.js';
+import { progressHandler as importProgress } from './import.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -20,45 +21,49 @@ export function registerDemo(program: Command): void {
         const readings = check.integer(flags.readings, '--readings', 0) ?? 0;
         if (check.problems.length > 0) throw new UsageError(check.problems);
         const display = new ProgressDisplay(process.stderr, 'exporting');
-        const log = (m: string) => display.log(m);
         let result;
         try {
           result = await runDemo({
             outputDir: flags.outputDir,
             readings,
-            log,
+            log: (m) => display.log(m),
             onExportEvent: (event) => {
               if (event.type === 'table-start') display.start(displayName(event), event.rowCount);
               else if (event.type === 'table-progress') display.update(displayName(event), event.rows);
-              else if (event.type === 'table-done' || event.type === 'table-failed') {
-                display.finish(
-                  displayName(event),
-                  event.type === 'table-done'
-                    ? `✓ ${displayName(event)}`
-                    : `✗ ${displayName(event)}: ${event.error}`,
-                );
-              }
+              else if (event.type === 'table-done')
+                display.finish(displayName(event), `  exported ${displayName(event)}`);
+              else if (event.type === 'table-failed')
+                display.finish(displayName(event), `✗ ${displayName(event)}: ${event.error}`);
             },
+            onImportEvent: importProgress(display),
           });
         } finally {
           display.stop();
         }
         const manifest = result.export.manifest!;
-        const rows = manifest.tables.map((t) => [
-          displayName(t),
-          formatCount(t.rowCount),
-          t.method,
-          formatBytes(t.bytes ?? 0),
-        ]);
-        console.log(`\n${textTable(['table', 'rows', 'method', 'bytes'], rows, [1, 3])}`);
+        const imported = new Map((result.import?.loaded ?? []).map((l) => [displayName(l), l]));
+        const rows = manifest.tables.map((t) => {
+          const loaded = imported.get(displayName(t));
+          return [
+            displayName(t),
+            formatCount(t.rowCount),
+            t.method,
+            formatBytes(t.bytes ?? 0),
+            loaded ? formatCount(loaded.inserted) : '✗',
+          ];
+        });
+        console.log(`\n${textTable(['table', 'exported', 'method', 'bytes', 'imported'], rows, [1, 3, 4])}`);
         console.log(
           `\nExported ${manifest.tables.length} tables and ${manifest.authUsers?.rowCount ?? 0} auth users to ${flags.outputDir} (metadata.json lists them).`,
         );
-        if (result.export.failures.length > 0) {
-          for (const f of result.export.failures) console.log(`✗ ${f.table}: ${f.error}`);
-          return EXIT_FAILED;
+        if (result.import) {
+          console.log(
+            `Imported them into a second database with the same schema: ${result.import.loaded.length} tables, ${result.import.sequences.length} sequences set past their data, triggers held by ${result.import.triggerMode}.`,
+          );
         }
-        return 0;
+        const failures = [...result.export.failures, ...(result.import?.failures ?? [])];
+        for (const f of failures) console.log(`✗ ${f.table}: ${f.error}`);
+        return failures.length > 0 ? EXIT_FAILED : 0;
       }),
     );
 }

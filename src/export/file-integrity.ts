@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+export interface ExpectedFile {
+  /** What the file holds, for messages: `public.devices`. */
+  label: string;
+  file: string;
+  bytes: number | null;
+  sha256: string | null;
+}
+
+/**
+ * Checks export files against metadata.json: each exists, has its recorded size, and its sha256. Returns
+ * one problem per file that fails, naming it (empty when all are intact). Files are read in parallel.
+ */
+export async function checkExportFiles(
+  dir: string,
+  files: readonly ExpectedFile[],
+  parallel = 4,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const queue = [...files];
+  const worker = async () => {
+    for (let f = queue.shift(); f; f = queue.shift()) {
+      const problem = await checkFile(dir, f);
+      if (problem) problems.push(problem);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, files.length) }, worker));
+  return problems.sort();
+}
+
+async function checkFile(dir: string, f: ExpectedFile): Promise<string | undefined> {
+  const path = join(dir, f.file);
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    return `${f.file} (${f.label}) is missing from ${dir}`;
+  }
+  if (f.bytes === null || f.sha256 === null) return `${f.file} (${f.label}) was never completely exported`;
+  if (size !== f.bytes) {
+    return `${f.file} (${f.label}) has ${size} bytes, metadata.json says ${f.bytes}: ${size < f.bytes ? 'truncated' : 'changed'} since export`;
+  }
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), hash);
+  if (hash.digest('hex') !== f.sha256)
+    return `${f.file} (${f.label}) does not match its sha256 in metadata.json: changed since export`;
+  return undefined;
+}

@@ -1,0 +1,211 @@
+import type pg from 'pg';
+import { parseTableName } from '../catalog/select-tables.js';
+import { TableError, UsageError } from '../errors.js';
+import { describeError } from '../export/export-database.js';
+import { checkExportFiles } from '../export/file-integrity.js';
+import { readManifest, type ExportManifest, type ManifestTable } from '../export/manifest.js';
+import { connect } from '../pg/connect.js';
+import { displayName, qualifiedName } from '../pg/sql.js';
+import { RowFormatError } from './json-to-copy.js';
+import { loadTable, resetSequences, type LoadResult } from './load-table.js';
+import { preflight, type TablePlan, type TriggerMode } from './preflight.js';
+import { runInDependencyOrder } from './schedule.js';
+
+export interface ImportOptions {
+  targetUrl: string;
+  inputDir: string;
+  tables?: string[];
+  excludeTables?: string[];
+  /** Empty the target tables first (one TRUNCATE of them all). */
+  truncate?: boolean;
+  /** `skip`: rows whose key already exists are left out (ON CONFLICT DO NOTHING). */
+  onConflict?: 'error' | 'skip';
+  /** Tables loaded at once; a table never starts before the tables it references. */
+  jobs?: number;
+  dryRun?: boolean;
+  onEvent?: (event: ImportEvent) => void;
+}
+
+export interface ImportPlanTable {
+  schema: string;
+  name: string;
+  file: string;
+  rowCount: number;
+  truncate: boolean;
+  nonEmpty: boolean;
+}
+
+export type ImportEvent =
+  | { type: 'plan'; tables: ImportPlanTable[]; triggerMode: TriggerMode; role: string }
+  | { type: 'table-start'; schema: string; name: string; rowCount: number }
+  | { type: 'table-progress'; schema: string; name: string; rows: number; rowCount: number }
+  | { type: 'table-done'; schema: string; name: string; result: LoadResult }
+  | { type: 'table-failed'; schema: string; name: string; error: string }
+  | { type: 'note'; message: string };
+
+export interface ImportResult {
+  dryRun: boolean;
+  tables: ImportPlanTable[];
+  triggerMode: TriggerMode;
+  role: string;
+  problems: string[];
+  notes: string[];
+  loaded: ({ schema: string; name: string } & LoadResult)[];
+  failures: { table: string; error: string }[];
+  sequences: { sequence: string; value: string }[];
+}
+
+/**
+ * Loads an export into a target database that already has the schema. Everything is checked before the
+ * first row is written (files against metadata.json, tables and columns against the target); then each
+ * table is loaded in its own transaction, in dependency order, and owned sequences are set past the data.
+ *
+ * ```ts
+ * const result = await importDatabase({ targetUrl: process.env.TARGET_DB_URL!, inputDir: './migration-data' });
+ * if (result.failures.length > 0) process.exitCode = 1;
+ * ```
+ */
+export async function importDatabase(options: ImportOptions): Promise<ImportResult> {
+  const emit = options.onEvent ?? (() => undefined);
+  const onConflict = options.onConflict ?? 'error';
+  const manifest = await readManifest(options.inputDir);
+  const selected = selectEntries(manifest, options.tables ?? [], options.excludeTables ?? []);
+
+  const fileCheck = checkExportFiles(
+    options.inputDir,
+    selected.map((t) => ({ label: displayName(t), file: t.file, bytes: t.bytes, sha256: t.sha256 })),
+  );
+  const coordinator = await connect(options.targetUrl, { role: 'target' });
+  const clients: pg.Client[] = [coordinator];
+  try {
+    const pre = await preflight(coordinator, selected, { truncate: options.truncate ?? false, onConflict });
+    const problems = [...(await fileCheck), ...pre.problems];
+    const tables: ImportPlanTable[] = pre.tables.map((t) => ({
+      schema: t.entry.schema,
+      name: t.entry.name,
+      file: t.entry.file,
+      rowCount: t.entry.rowCount,
+      truncate: (options.truncate ?? false) && t.nonEmpty,
+      nonEmpty: t.nonEmpty,
+    }));
+    const result: ImportResult = {
+      dryRun: options.dryRun ?? false,
+      tables,
+      triggerMode: pre.triggerMode,
+      role: pre.role,
+      problems,
+      notes: pre.notes,
+      loaded: [],
+      failures: [],
+      sequences: [],
+    };
+    if (options.dryRun) return result;
+    if (problems.length > 0) throw new UsageError(problems);
+    emit({ type: 'plan', tables, triggerMode: pre.triggerMode, role: pre.role });
+    for (const note of pre.notes) emit({ type: 'note', message: note });
+
+    if (options.truncate && pre.tables.some((t) => t.nonEmpty)) {
+      // One statement for all: tables that reference each other can only be truncated together.
+      await coordinator
+        .query(`TRUNCATE ${pre.tables.map((t) => qualifiedName(t.target)).join(', ')}`)
+        .catch((err: unknown) => {
+          throw new UsageError(`Cannot truncate the target tables: ${describeError(err)}`, { cause: err });
+        });
+    }
+
+    const jobs = Math.max(1, Math.min(options.jobs ?? 1, pre.tables.length));
+    for (let i = 1; i < jobs; i++) clients.push(await connect(options.targetUrl, { role: 'target' }));
+    const broken = new Set(
+      manifest.brokenForeignKeys.map((e) => `${e.schema}\u0000${e.table}\u0000${e.foreignKey}`),
+    );
+    const byKey = new Map(pre.tables.map((t) => [`${t.entry.schema}\u0000${t.entry.name}`, t]));
+    const dependsOn = (t: TablePlan) =>
+      t.entry.foreignKeys
+        .filter((fk) => !broken.has(`${t.entry.schema}\u0000${t.entry.name}\u0000${fk.name}`))
+        .map((fk) => byKey.get(`${fk.references.schema}\u0000${fk.references.table}`))
+        .filter((d): d is TablePlan => d !== undefined && d !== t);
+
+    await runInDependencyOrder(pre.tables, dependsOn, jobs, async (plan, lane) => {
+      const { schema, name } = plan.entry;
+      emit({ type: 'table-start', schema, name, rowCount: plan.entry.rowCount });
+      try {
+        const loaded = await loadTable(clients[lane]!, plan, {
+          dir: options.inputDir,
+          format: manifest.format,
+          triggerMode: pre.triggerMode,
+          onConflict,
+          onRows: (rows) =>
+            emit({ type: 'table-progress', schema, name, rows, rowCount: plan.entry.rowCount }),
+        });
+        result.loaded.push({ schema, name, ...loaded });
+        emit({ type: 'table-done', schema, name, result: loaded });
+      } catch (err) {
+        const message = describeLoadError(plan.entry, err);
+        result.failures.push({ table: displayName(plan.entry), error: message });
+        emit({ type: 'table-failed', schema, name, error: message });
+        if (isConnectionLost(err)) {
+          clients[lane] = await connect(options.targetUrl, { role: 'target' }).catch(() => clients[lane]!);
+        }
+      }
+    });
+
+    const loadedNames = new Set(result.loaded.map((l) => `${l.schema}\u0000${l.name}`));
+    for (const plan of pre.tables.filter((t) => loadedNames.has(`${t.entry.schema}\u0000${t.entry.name}`))) {
+      try {
+        result.sequences.push(...(await resetSequences(coordinator, plan)));
+      } catch (err) {
+        result.failures.push({
+          table: displayName(plan.entry),
+          error: `cannot reset its sequences: ${describeError(err)}`,
+        });
+      }
+    }
+    // Failures sorted in load order, so the first to fix is first.
+    const order = new Map(pre.tables.map((t, i) => [displayName(t.entry), i]));
+    result.failures.sort((a, b) => (order.get(a.table) ?? 0) - (order.get(b.table) ?? 0));
+    return result;
+  } finally {
+    for (const c of clients) await c.end().catch(() => undefined);
+  }
+}
+
+/** Applies --table and --exclude-table to the export's tables; refuses tables the export did not finish. */
+function selectEntries(manifest: ExportManifest, tables: string[], exclude: string[]): ManifestTable[] {
+  const problems: string[] = [];
+  const match = (arg: string, option: string) => {
+    const p = parseTableName(arg);
+    const found = manifest.tables.filter(
+      (t) => t.name === p.name && (p.schema === undefined || p.schema === t.schema),
+    );
+    if (found.length === 0) problems.push(`${option} ${arg}: no such table in the export`);
+    if (found.length > 1)
+      problems.push(`${option} ${arg} is ambiguous: ${found.map(displayName).join(', ')}`);
+    return found;
+  };
+  const keep =
+    tables.length > 0 ? new Set(tables.flatMap((a) => match(a, '--table'))) : new Set(manifest.tables);
+  const drop = new Set(exclude.flatMap((a) => match(a, '--exclude-table')));
+  const selected = manifest.tables.filter((t) => keep.has(t) && !drop.has(t));
+  for (const t of selected) {
+    if (t.state !== 'complete') {
+      problems.push(
+        `${displayName(t)} was not exported completely (${t.state}${t.error ? `: ${t.error}` : ''}); export it again, or --exclude-table it`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new UsageError(problems);
+  return selected;
+}
+
+function describeLoadError(entry: ManifestTable, err: unknown): string {
+  if (err instanceof RowFormatError) return `${entry.file}: ${err.message}`;
+  const e = err as { where?: string; message?: string };
+  const where = typeof e.where === 'string' ? e.where.match(/COPY [^,]+, line (\d+)/) : null;
+  const base = describeError(err);
+  return where ? `${entry.file} row ${where[1]}: ${base}` : base;
+}
+
+const isConnectionLost = (err: unknown) =>
+  err instanceof TableError
+    ? false
+    : /Connection terminated|ECONNRESET|EPIPE|not queryable/i.test(String((err as Error)?.message ?? err));

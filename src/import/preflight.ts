@@ -1,0 +1,140 @@
+import type pg from 'pg';
+import { readCatalog } from '../catalog/read-catalog.js';
+import type { TableInfo } from '../catalog/types.js';
+import type { ManifestTable } from '../export/manifest.js';
+import { displayName, qualifiedName } from '../pg/sql.js';
+import type { DecoderColumn } from './json-to-copy.js';
+import { ROLE_SQL, TABLE_ACCESS_SQL } from './import.sql.js';
+import { typeTakes } from './type-compat.js';
+
+/** How user triggers (and foreign-key triggers) are kept from firing while loading. */
+export type TriggerMode = 'replica' | 'disable-user-triggers';
+
+export interface TablePlan {
+  entry: ManifestTable;
+  target: TableInfo;
+  /** Columns in file order; `load: false` for those the target computes (generated columns). */
+  columns: DecoderColumn[];
+  /** The target table already holds rows. */
+  nonEmpty: boolean;
+}
+
+export interface ImportPreflight {
+  tables: TablePlan[];
+  triggerMode: TriggerMode;
+  role: string;
+  /** Everything that stops the import; all of it is reported at once. */
+  problems: string[];
+  notes: string[];
+}
+
+export interface PreflightOptions {
+  truncate: boolean;
+  onConflict: 'error' | 'skip';
+}
+
+/**
+ * Checks the target before anything is written: every table and column exists with a type that takes the
+ * data, NOT NULL columns without a default are in the export, tables are empty (unless truncating or
+ * skipping conflicts), row-level security will not hide rows, and triggers can be kept from firing.
+ */
+export async function preflight(
+  client: pg.Client,
+  entries: readonly ManifestTable[],
+  options: PreflightOptions,
+): Promise<ImportPreflight> {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const schemas = [...new Set(entries.map((e) => e.schema))];
+  const catalog = await readCatalog(client, schemas);
+  const byName = new Map(catalog.map((t) => [`${t.schema}\u0000${t.name}`, t]));
+  const role = (await client.query<{ name: string; superuser: boolean; bypass_rls: boolean }>(ROLE_SQL))
+    .rows[0]!;
+  const triggerMode = (await replicaAllowed(client)) ? 'replica' : 'disable-user-triggers';
+
+  const tables: TablePlan[] = [];
+  for (const entry of entries) {
+    const label = displayName(entry);
+    const target = byName.get(`${entry.schema}\u0000${entry.name}`);
+    if (!target) {
+      problems.push(
+        `${label}: no such table in the target (create the schema first: your migrations, or pg_dump --schema-only of the source)`,
+      );
+      continue;
+    }
+    const columns: DecoderColumn[] = [];
+    for (const column of entry.columns) {
+      const there = target.columns.find((c) => c.name === column.name);
+      if (!there) {
+        problems.push(
+          `${label}: column ${JSON.stringify(column.name)} (${column.type}) is missing in the target`,
+        );
+        continue;
+      }
+      if (there.generated) {
+        columns.push({ column, load: false });
+        continue;
+      }
+      if (!typeTakes(column.type, there.type)) {
+        problems.push(
+          `${label}: column ${JSON.stringify(column.name)} is ${there.type} in the target but ${column.type} in the export`,
+        );
+      }
+      columns.push({ column, load: true });
+    }
+    for (const extra of target.columns.filter((c) => !entry.columns.some((e) => e.name === c.name))) {
+      if (!extra.nullable && !extra.hasDefault && !extra.generated && !extra.identity) {
+        problems.push(
+          `${label}: target column ${JSON.stringify(extra.name)} is NOT NULL without a default, and the export has no such column`,
+        );
+      } else {
+        notes.push(
+          `${label}: target column ${JSON.stringify(extra.name)} is not in the export; it gets its default`,
+        );
+      }
+    }
+    const nonEmpty = (await client.query(`SELECT 1 FROM ${qualifiedName(target)} LIMIT 1`)).rowCount! > 0;
+    if (nonEmpty && !options.truncate && options.onConflict !== 'skip') {
+      problems.push(
+        `${label}: the target table is not empty (use --truncate to empty it first, or --on-conflict skip)`,
+      );
+    }
+    tables.push({ entry, target, columns, nonEmpty });
+  }
+
+  const access = new Map(
+    (
+      await client.query<{ oid: string; owner: boolean; rls: boolean; force_rls: boolean }>(
+        TABLE_ACCESS_SQL,
+        [tables.map((t) => t.target.oid)],
+      )
+    ).rows.map((r) => [Number(r.oid), r]),
+  );
+  for (const t of tables) {
+    const a = access.get(t.target.oid)!;
+    if (a.rls && !role.superuser && !role.bypass_rls && (!a.owner || a.force_rls)) {
+      problems.push(
+        `${displayName(t.entry)}: row-level security is enabled and role ${role.name} does not bypass it (rows it may not see would be lost); connect as the table owner, a superuser, or a role with BYPASSRLS (on Supabase: postgres)`,
+      );
+    }
+    if (triggerMode === 'disable-user-triggers' && !a.owner && !role.superuser) {
+      problems.push(
+        `${displayName(t.entry)}: role ${role.name} may neither set session_replication_role nor disable the table's triggers (it does not own the table); connect as the owner or a superuser`,
+      );
+    }
+  }
+  return { tables, triggerMode, role: role.name, problems, notes };
+}
+
+/** Whether this role may SET session_replication_role (superusers, or GRANT SET ON PARAMETER in PG 15+). */
+async function replicaAllowed(client: pg.Client): Promise<boolean> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SET LOCAL session_replication_role = replica');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
