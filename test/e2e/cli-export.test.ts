@@ -1,36 +1,8 @@
-import { execFile } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { cli, noStack } from '../support/cli.js';
 import { connectTo, createFixtureDatabase, tempDir } from '../support/db.js';
-
-const BIN = new URL('../../bin/supamigrate.js', import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI with a clean environment (no PG* or *_URL variables but those given). */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^PG|_URL$/.test(k)),
-  ) as Record<string, string>;
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
-      env: { ...clean, ...env, CI: 'true' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-const noStack = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
 
 describe('supamigrate export (the built CLI)', () => {
   let url: string;

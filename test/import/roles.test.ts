@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { exportDatabase } from '../../src/export/export-database.js';
+import { importDatabase } from '../../src/import/import-database.js';
+import { quoteIdent } from '../../src/pg/sql.js';
+import { expectSameTables } from '../support/compare.js';
+import { adminUrl, connectTo, createDatabase, tempDir } from '../support/db.js';
+
+const SCHEMA = `
+  create table parent (id int primary key, name text);
+  create table child (id bigint generated always as identity primary key, parent_id int references parent(id), note text);
+  create table log (id serial primary key, what text);
+  create function log_insert() returns trigger language plpgsql as $$
+    begin insert into log (what) values ('child ' || new.id); return new; end $$;
+  create trigger child_log after insert on child for each row execute function log_insert();
+  alter table child enable row level security;
+  create policy nobody on child using (false);
+`;
+
+/**
+ * Import as roles that are not superusers: the table owner (no session_replication_role, so user
+ * triggers are disabled per table, inside the load's transaction), and a role that may insert but is
+ * subject to row-level security (refused before writing).
+ */
+describe('import as a role that is not a superuser', () => {
+  const suffix = randomBytes(3).toString('hex');
+  const owner = `sm_owner_${suffix}`;
+  const writer = `sm_writer_${suffix}`;
+  const password = `pw-${suffix}`;
+  let dir: string;
+  let targetUrl: string;
+  let source: pg.Client;
+  let admin: pg.Client;
+
+  const urlAs = (role: string) => {
+    const url = new URL(targetUrl);
+    url.username = role;
+    url.password = password;
+    return url.toString();
+  };
+
+  beforeAll(async () => {
+    const sourceUrl = await createDatabase('role_src');
+    source = await connectTo(sourceUrl);
+    await source.query(SCHEMA);
+    await source.query(`insert into parent select i, 'p' || i from generate_series(1, 50) i;
+                        insert into child (parent_id, note) select (i % 50) + 1, 'c' || i from generate_series(1, 200) i;`);
+    dir = await tempDir('roles');
+    await exportDatabase({ dbUrl: sourceUrl, outputDir: dir, skipAuth: true });
+
+    targetUrl = await createDatabase('role_tgt');
+    const cluster = await connectTo(adminUrl());
+    for (const role of [owner, writer])
+      await cluster.query(`create role ${quoteIdent(role)} login password '${password}'`);
+    admin = await connectTo(targetUrl);
+    await admin.query(
+      `grant create, usage on schema public to ${quoteIdent(owner)}; set role ${quoteIdent(owner)};`,
+    );
+    await admin.query(SCHEMA);
+    await admin.query(`reset role; grant usage on schema public to ${quoteIdent(writer)};
+                       grant select, insert, truncate on all tables in schema public to ${quoteIdent(writer)};`);
+  });
+
+  afterAll(async () => {
+    for (const role of [owner, writer])
+      await admin.query(`drop owned by ${quoteIdent(role)} cascade`).catch(() => undefined);
+    const cluster = new pg.Client({ connectionString: adminUrl() });
+    await cluster.connect();
+    for (const role of [owner, writer])
+      await cluster.query(`drop role if exists ${quoteIdent(role)}`).catch(() => undefined);
+    await cluster.end();
+  });
+
+  it('a role subject to row-level security is refused before any row is written', async () => {
+    const error = await importDatabase({ targetUrl: urlAs(writer), inputDir: dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(String(error)).toMatch(
+      new RegExp(`public\\.child: row-level security is enabled and role ${writer} does not bypass it`),
+    );
+    expect(String(error)).toMatch(
+      /may neither set session_replication_role nor disable the table's triggers/,
+    );
+    expect((await admin.query('select count(*)::int as n from parent')).rows[0].n).toBe(0);
+  });
+
+  it('the table owner loads with user triggers disabled per table, and they are enabled again', async () => {
+    const result = await importDatabase({ targetUrl: urlAs(owner), inputDir: dir, jobs: 2 });
+    expect(result.failures).toEqual([]);
+    expect(result.triggerMode).toBe('disable-user-triggers');
+    await expectSameTables(source, admin, [
+      { schema: 'public', name: 'parent' },
+      { schema: 'public', name: 'child' },
+      // The source's log rows, and no more: the trigger did not fire on the import.
+      { schema: 'public', name: 'log' },
+    ]);
+    expect((await admin.query('select count(*)::int as n from log')).rows[0].n).toBe(200);
+    expect(
+      (await admin.query(`select tgenabled from pg_trigger where tgname = 'child_log'`)).rows[0].tgenabled,
+    ).toBe('O');
+  });
+});
