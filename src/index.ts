@@ -28,3 +28,8 @@ export {
   type ImportOptions,
   type ImportResult,
 } from './import/import-database.js';
+export { mapUsers } from './users/map-users.js';
+export { readAuthUsers, type AuthUser } from './users/auth-users.js';
+export { readNewUsers, type NewUser } from './users/new-users.js';
+export { readUserMap, writeUserMap, type UserMap } from './users/user-map.js';
+export { exportUsersForProvider, type ProviderFormat } from './users/provider-export.js';

@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
+import { registerUsers } from './commands/users.js';
 import { EXIT_USAGE } from './run.js';
 
 const program = new Command()
@@ -16,6 +17,7 @@ const program = new Command()
 
 registerExport(program);
 registerImport(program);
+registerUsers(program);
 registerDemo(program);
 
 await program.parseAsync(process.argv);

@@ -1,6 +1,12 @@
 import { exportDatabase, type ExportEvent, type ExportResult } from '../export/export-database.js';
 import { importDatabase, type ImportEvent, type ImportResult } from '../import/import-database.js';
 import { startEmbeddedPostgres } from '../pg/embedded.js';
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readAuthUsers } from '../users/auth-users.js';
+import { mapUsers } from '../users/map-users.js';
+import { writeUserMap, type UserMap } from '../users/user-map.js';
 import { createSampleDatabase, createSampleSchema } from './fixtures.js';
 
 export interface DemoOptions {
@@ -14,13 +20,18 @@ export interface DemoOptions {
 
 export interface DemoResult {
   export: ExportResult;
+  userMap: UserMap | null;
   import: ImportResult | null;
 }
 
+/** Columns of the sample app that hold user ids without a foreign key into auth.users. */
+export const DEMO_USER_COLUMNS = ['public.event_logs.actor_id', 'public.teams.member_ids'];
+
 /**
  * The whole migration on a throw-away embedded PostgreSQL: creates a Supabase-shaped sample database,
- * exports it into `outputDir`, creates a second database with the same schema (as a user's migrations
- * would), imports the export into it, and stops the server.
+ * exports it into `outputDir`, maps its auth users to a generated new-provider user list, creates a second
+ * database with the same schema (as a user's migrations would), imports the export into it rewriting user
+ * ids, and stops the server.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { log } = options;
@@ -41,17 +52,34 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       force: true,
       onEvent: options.onExportEvent,
     });
-    if (exported.failures.length > 0) return { export: exported, import: null };
+    if (exported.failures.length > 0) return { export: exported, userMap: null, import: null };
+    // The new auth provider's users, as its own export would list them: new ids, emails in lower case.
+    const authUsers = await readAuthUsers(options.outputDir);
+    const newUsers = authUsers
+      .filter((u) => u.email)
+      .map((u) => ({ id: randomUUID(), email: u.email!.toLowerCase(), phone: null }));
+    const newUsersFile = join(options.outputDir, 'new-provider-users.json');
+    await writeFile(newUsersFile, `${JSON.stringify(newUsers, null, 2)}\n`, { mode: 0o600 });
+    const userMap = mapUsers(authUsers, newUsers);
+    await writeUserMap(join(options.outputDir, 'user-map.json'), userMap);
+    log(
+      `Mapped users to a generated new-provider list (${newUsersFile}): ${userMap.mappings.length} matched by email, ${userMap.unmatched.length} unmatched (${userMap.unmatched.map((u) => u.reason).join('; ')}); wrote user-map.json`,
+    );
     const targetUrl = await server.createDatabase('new_target');
     log('Creating the target database: the same schema, no rows (what your migrations would create)…');
     await createSampleSchema(targetUrl);
-    log('Importing into the target…');
+    log(
+      `Importing into the target, rewriting user ids (unmatched ids kept; also ${DEMO_USER_COLUMNS.join(', ')})…`,
+    );
     const imported = await importDatabase({
       targetUrl,
       inputDir: options.outputDir,
+      userMap,
+      unmatched: 'keep',
+      userColumns: DEMO_USER_COLUMNS,
       onEvent: options.onImportEvent,
     });
-    return { export: exported, import: imported };
+    return { export: exported, userMap, import: imported };
   } finally {
     await server.stop();
   }

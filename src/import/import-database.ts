@@ -10,6 +10,15 @@ import { RowFormatError } from './json-to-copy.js';
 import { loadTable, resetSequences, type LoadResult } from './load-table.js';
 import { preflight, type TablePlan, type TriggerMode } from './preflight.js';
 import { runInDependencyOrder } from './schedule.js';
+import {
+  checkUserColumns,
+  findUserColumns,
+  scanUserColumns,
+  UserIdRewriter,
+  type UnmatchedPolicy,
+  type UserColumnCounts,
+} from './user-columns.js';
+import type { UserMap } from '../users/user-map.js';
 
 export interface ImportOptions {
   targetUrl: string;
@@ -23,6 +32,12 @@ export interface ImportOptions {
   /** Tables loaded at once; a table never starts before the tables it references. */
   jobs?: number;
   dryRun?: boolean;
+  /** Rewrite Supabase user ids to the new provider's (from `users map`). */
+  userMap?: UserMap;
+  /** Columns holding user ids without a foreign key into auth.users: schema.table.column. */
+  userColumns?: string[];
+  /** Ids in user columns that the map does not cover: refuse (default), keep them, or write NULL. */
+  unmatched?: UnmatchedPolicy;
   onEvent?: (event: ImportEvent) => void;
 }
 
@@ -53,6 +68,8 @@ export interface ImportResult {
   loaded: ({ schema: string; name: string } & LoadResult)[];
   failures: { table: string; error: string }[];
   sequences: { sequence: string; value: string }[];
+  /** With a user map: each user column, and how many values were rewritten or had no mapping. */
+  userColumns: UserColumnCounts[];
 }
 
 /**
@@ -70,6 +87,11 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
   const onConflict = options.onConflict ?? 'error';
   const manifest = await readManifest(options.inputDir);
   const selected = selectEntries(manifest, options.tables ?? [], options.excludeTables ?? []);
+  const policy = options.unmatched ?? 'error';
+  if (!options.userMap && (options.userColumns?.length ?? 0) > 0) {
+    throw new UsageError('--user-columns needs --user-map (the ids to rewrite them to)');
+  }
+  const userColumns = options.userMap ? findUserColumns(selected, options.userColumns ?? []) : [];
 
   const fileCheck = checkExportFiles(
     options.inputDir,
@@ -79,7 +101,18 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
   const clients: pg.Client[] = [coordinator];
   try {
     const pre = await preflight(coordinator, selected, { truncate: options.truncate ?? false, onConflict });
-    const problems = [...(await fileCheck), ...pre.problems];
+    const fileProblems = await fileCheck;
+    const problems = [...fileProblems, ...pre.problems];
+    let scan: UserIdRewriter | null = null;
+    if (options.userMap && fileProblems.length === 0) {
+      // Read the user columns of every file first: unmatched ids must stop the import before a row is written.
+      scan = new UserIdRewriter(options.userMap, userColumns, policy);
+      await scanUserColumns(options.inputDir, manifest.format, pre.tables, scan);
+      const found = await checkUserColumns(coordinator, pre.tables, scan, policy);
+      problems.push(...found.problems);
+      pre.notes.push(...found.notes);
+    }
+    const rewriter = options.userMap ? new UserIdRewriter(options.userMap, userColumns, policy) : null;
     const tables: ImportPlanTable[] = pre.tables.map((t) => ({
       schema: t.entry.schema,
       name: t.entry.name,
@@ -98,6 +131,8 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       loaded: [],
       failures: [],
       sequences: [],
+      // A dry run shows what the scan found; a real run what the load did.
+      userColumns: (options.dryRun ? scan?.counts : rewriter?.counts) ?? [],
     };
     if (options.dryRun) return result;
     if (problems.length > 0) throw new UsageError(problems);
@@ -134,6 +169,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
           format: manifest.format,
           triggerMode: pre.triggerMode,
           onConflict,
+          rewrites: rewriter?.forTable(schema, name),
           onRows: (rows) =>
             emit({ type: 'table-progress', schema, name, rows, rowCount: plan.entry.rowCount }),
         });

@@ -38,7 +38,7 @@ export class RowFormatError extends Error {
 
 const INCOMPLETE = -1;
 
-/** Rewrites one value's text (user-id mapping); returns null for SQL NULL. */
+/** Rewrites one value's text, or each element of an array (user-id mapping); returns null for SQL NULL. */
 export type ValueRewrite = (text: string) => string | null;
 
 export interface DecoderColumn {
@@ -310,11 +310,12 @@ export class JsonToCopyText extends Transform {
       return;
     }
     if (spec.rewrite) {
-      const text =
-        c === Ch.Quote
-          ? (JSON.parse(buf.toString('utf8', start, end)) as string)
-          : buf.toString('utf8', start, end);
-      const mapped = spec.rewrite(text);
+      const text = buf.toString('utf8', start, end);
+      if (c === Ch.LBracket) {
+        this.sink.text(copyEscape(arrayLiteral(rewriteElements(JSON.parse(text), spec.rewrite))));
+        return;
+      }
+      const mapped = spec.rewrite(c === Ch.Quote ? (JSON.parse(text) as string) : text);
       this.sink.text(mapped === null ? '\\N' : copyEscape(mapped));
       return;
     }
@@ -354,6 +355,12 @@ export class JsonToCopyText extends Transform {
     }
     this.sink.bytes(buf, from, end);
   }
+}
+
+/** Applies a user-id rewrite to every string element of a (nested) array. */
+function rewriteElements(value: unknown, rewrite: ValueRewrite): unknown {
+  if (Array.isArray(value)) return value.map((v) => rewriteElements(v, rewrite));
+  return typeof value === 'string' ? rewrite(value) : value;
 }
 
 function hasBackslash(buf: Buffer, start: number, end: number): boolean {

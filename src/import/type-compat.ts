@@ -21,6 +21,8 @@ const WIDENINGS: [string, string[]][] = [
   ['character', ['text', 'character varying']],
   ['text', ['character varying']],
   ['json', ['jsonb']],
+  // A column that held Supabase user ids may become text to hold another provider's ids.
+  ['uuid', ['text', 'character varying']],
   ['jsonb', ['json']],
 ];
 

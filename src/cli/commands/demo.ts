@@ -60,6 +60,11 @@ export function registerDemo(program: Command): void {
           console.log(
             `Imported them into a second database with the same schema: ${result.import.loaded.length} tables, ${result.import.sequences.length} sequences set past their data, triggers held by ${result.import.triggerMode}.`,
           );
+          const rewritten = result.import.userColumns.reduce((n, c) => n + c.rewritten, 0);
+          const kept = result.import.userColumns.reduce((n, c) => n + c.unmatched, 0);
+          console.log(
+            `User ids: ${formatCount(rewritten)} values rewritten to the new provider's ids in ${result.import.userColumns.length} columns; ${formatCount(kept)} without a mapping kept as they were.`,
+          );
         }
         const failures = [...result.export.failures, ...(result.import?.failures ?? [])];
         for (const f of failures) console.log(`✗ ${f.table}: ${f.error}`);

@@ -3,7 +3,8 @@ import { UsageError } from '../../errors.js';
 import { importDatabase, type ImportEvent, type ImportResult } from '../../import/import-database.js';
 import { displayName } from '../../pg/sql.js';
 import { formatCount, formatRate, textTable } from '../format.js';
-import { collect, defaultJobs, OptionProblems } from '../options.js';
+import { collect, defaultJobs, list, OptionProblems } from '../options.js';
+import { readUserMap } from '../../users/user-map.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED, EXIT_USAGE } from '../run.js';
 
@@ -17,6 +18,9 @@ interface ImportFlags {
   jobs?: string;
   dryRun?: boolean;
   json?: boolean;
+  userMap?: string;
+  userColumns?: string[];
+  unmatched: string;
 }
 
 export function registerImport(program: Command): void {
@@ -34,6 +38,16 @@ export function registerImport(program: Command): void {
       'error',
     )
     .option('-j, --jobs <n>', `tables loaded at once, parents always first (default: ${defaultJobs()})`)
+    .option(
+      '--user-map <file>',
+      'rewrite Supabase user ids to the new ids of this map (from supamigrate users map)',
+    )
+    .option(
+      '--user-columns <list>',
+      'more columns holding user ids, schema.table.column, comma-separated',
+      list,
+    )
+    .option('--unmatched <mode>', 'user ids the map does not cover: error (refuse), keep, or null', 'error')
     .option('--dry-run', 'check everything and print the plan; write nothing')
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
     .addHelpText(
@@ -42,7 +56,8 @@ export function registerImport(program: Command): void {
 Examples:
   TARGET_DB_URL=postgresql://app:PASS@new-host:5432/app supamigrate import
   supamigrate import --target-url postgresql://localhost/app --dry-run
-  supamigrate import -i ./migration-data --truncate --exclude-table audit_log`,
+  supamigrate import -i ./migration-data --truncate --exclude-table audit_log
+  supamigrate import --user-map user-map.json --user-columns public.event_logs.actor_id --unmatched keep`,
     )
     .action(action((flags: ImportFlags) => runImport(flags)));
 }
@@ -52,7 +67,10 @@ async function runImport(flags: ImportFlags): Promise<number> {
   const targetUrl = check.url(flags.targetUrl ?? process.env.TARGET_DB_URL, '--target-url', 'TARGET_DB_URL');
   const onConflict = check.oneOf(flags.onConflict, '--on-conflict', ['error', 'skip'] as const);
   const jobs = check.integer(flags.jobs, '--jobs', 1) ?? defaultJobs();
+  const unmatched = check.oneOf(flags.unmatched, '--unmatched', ['error', 'keep', 'null'] as const);
+  if (flags.userColumns && !flags.userMap) check.problems.push('--user-columns needs --user-map');
   if (check.problems.length > 0) throw new UsageError(check.problems);
+  const userMap = flags.userMap ? await readUserMap(flags.userMap) : undefined;
 
   const display = new ProgressDisplay(process.stderr, 'importing');
   let result: ImportResult;
@@ -66,6 +84,9 @@ async function runImport(flags: ImportFlags): Promise<number> {
       onConflict,
       jobs,
       dryRun: flags.dryRun ?? false,
+      userMap,
+      userColumns: flags.userColumns ?? [],
+      unmatched,
       onEvent: progressHandler(display),
     });
   } finally {
@@ -128,6 +149,7 @@ function printPlan(result: ImportResult): void {
   console.log(
     `\nTriggers: ${result.triggerMode === 'replica' ? 'session_replication_role = replica' : 'ALTER TABLE … DISABLE TRIGGER USER per table'} (as ${result.role})`,
   );
+  printUserColumns(result, 'to rewrite');
   for (const note of result.notes) console.log(`note: ${note}`);
   if (result.problems.length > 0) {
     console.log(`\n${result.problems.length} problem(s) would stop the import:`);
@@ -148,6 +170,7 @@ function printSummary(result: ImportResult): void {
     ];
   });
   console.log(`\n${textTable(['table', 'rows', 'skipped', 'seconds'], rows, [1, 2, 3])}`);
+  printUserColumns(result, 'rewritten');
   console.log(`\nSequences set past their column's maximum: ${result.sequences.length}`);
   if (result.failures.length === 0) {
     console.log(`Imported ${result.loaded.length} tables; every table's row count matches metadata.json.`);
@@ -155,4 +178,16 @@ function printSummary(result: ImportResult): void {
     console.log(`\nImport INCOMPLETE: ${result.failures.length} table(s) failed (each was rolled back):`);
     for (const [table, error] of failed) console.log(`  ✗ ${table}: ${error}`);
   }
+}
+
+function printUserColumns(result: ImportResult, verb: string): void {
+  if (result.userColumns.length === 0) return;
+  console.log(`\nUser-id columns ${verb}:`);
+  const rows = result.userColumns.map((c) => [
+    `${displayName({ schema: c.schema, name: c.table })}.${c.column}${c.isArray ? '[]' : ''}`,
+    c.foundBy,
+    formatCount(c.rewritten),
+    formatCount(c.unmatched),
+  ]);
+  console.log(textTable(['column', 'found by', 'rewritten', 'unmatched'], rows, [2, 3]));
 }

@@ -1,0 +1,199 @@
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { UsageError } from '../errors.js';
+import type { ManifestTable } from '../export/manifest.js';
+import { displayName, qualifiedName, quoteIdent } from '../pg/sql.js';
+import type { UserMap } from '../users/user-map.js';
+import { JsonToCopyText, type ValueRewrite } from './json-to-copy.js';
+import type { TablePlan } from './preflight.js';
+
+export type UnmatchedPolicy = 'error' | 'keep' | 'null';
+
+/** A column holding Supabase user ids, whose values import rewrites to the new provider's ids. */
+export interface UserColumn {
+  schema: string;
+  table: string;
+  column: string;
+  /** Found by its foreign key into auth.users (recorded in metadata.json), or named with --user-columns. */
+  foundBy: 'foreign key' | '--user-columns';
+  isArray: boolean;
+}
+
+/** What happened to a user column's values during the import. */
+export interface UserColumnCounts extends UserColumn {
+  rewritten: number;
+  unmatched: number;
+}
+
+const isAuthUsersId = (fk: ManifestTable['foreignKeys'][number]) =>
+  fk.references.schema === 'auth' &&
+  fk.references.table === 'users' &&
+  fk.columns.length === 1 &&
+  fk.references.columns[0] === 'id';
+
+/**
+ * The user columns of the tables being imported: every column whose foreign key points at auth.users(id),
+ * plus those named as schema.table.column (or table.column, in public) in --user-columns.
+ */
+export function findUserColumns(tables: readonly ManifestTable[], named: readonly string[]): UserColumn[] {
+  const found: UserColumn[] = [];
+  const add = (t: ManifestTable, column: string, foundBy: UserColumn['foundBy']) => {
+    if (found.some((c) => c.schema === t.schema && c.table === t.name && c.column === column)) return;
+    const info = t.columns.find((c) => c.name === column)!;
+    found.push({ schema: t.schema, table: t.name, column, foundBy, isArray: info.encoding === 'array' });
+  };
+  for (const t of tables)
+    for (const fk of t.foreignKeys.filter(isAuthUsersId)) add(t, fk.columns[0]!, 'foreign key');
+  const problems: string[] = [];
+  for (const arg of named) {
+    const parts = arg.split('.');
+    const [schema, table, column] =
+      parts.length === 3 ? parts : parts.length === 2 ? ['public', ...parts] : [];
+    const t = tables.find((x) => x.schema === schema && x.name === table);
+    if (!schema || !table || !column) problems.push(`--user-columns ${arg}: expected schema.table.column`);
+    else if (!t) problems.push(`--user-columns ${arg}: table ${schema}.${table} is not in the import`);
+    else if (!t.columns.some((c) => c.name === column))
+      problems.push(`--user-columns ${arg}: ${displayName(t)} has no column "${column}"`);
+    else add(t, column, '--user-columns');
+  }
+  if (problems.length > 0) throw new UsageError(problems);
+  return found;
+}
+
+/**
+ * The rewrite functions for one import: old id → new id, counting per column what was rewritten and
+ * what had no mapping (kept, or NULL, by the policy).
+ */
+export class UserIdRewriter {
+  readonly counts: UserColumnCounts[];
+  private readonly map: Map<string, string>;
+  /** Per column: ids with no mapping seen so far (a few kept as examples). */
+  readonly missing = new Map<string, { count: number; examples: Set<string> }>();
+
+  constructor(
+    userMap: UserMap,
+    columns: readonly UserColumn[],
+    private readonly policy: UnmatchedPolicy,
+  ) {
+    this.map = new Map(userMap.mappings.map((m) => [m.oldId, m.newId]));
+    this.counts = columns.map((c) => ({ ...c, rewritten: 0, unmatched: 0 }));
+  }
+
+  /** Per column name, the rewrites for one table (empty when it has no user columns). */
+  forTable(schema: string, table: string): Map<string, ValueRewrite> {
+    const rewrites = new Map<string, ValueRewrite>();
+    for (const counts of this.counts.filter((c) => c.schema === schema && c.table === table)) {
+      const key = `${displayName({ schema, name: table })}.${counts.column}`;
+      rewrites.set(counts.column, (oldId) => {
+        const newId = this.map.get(oldId);
+        if (newId !== undefined) {
+          counts.rewritten++;
+          return newId;
+        }
+        counts.unmatched++;
+        const seen = this.missing.get(key) ?? { count: 0, examples: new Set<string>() };
+        seen.count++;
+        if (seen.examples.size < 3) seen.examples.add(oldId);
+        this.missing.set(key, seen);
+        return this.policy === 'null' ? null : oldId;
+      });
+    }
+    return rewrites;
+  }
+
+  /** The distinct new ids that will be written. */
+  newIds(): string[] {
+    return [...new Set(this.map.values())];
+  }
+}
+
+/**
+ * Reads the user columns of every file before anything is written, to find ids the map does not cover.
+ * Runs the same decoder as the load, so what it finds is exactly what the load would meet.
+ */
+export async function scanUserColumns(
+  dir: string,
+  format: 'json' | 'ndjson',
+  plans: readonly TablePlan[],
+  rewriter: UserIdRewriter,
+): Promise<void> {
+  for (const plan of plans) {
+    const rewrites = rewriter.forTable(plan.entry.schema, plan.entry.name);
+    if (rewrites.size === 0) continue;
+    const columns = plan.entry.columns.map((column) => ({
+      column,
+      load: rewrites.has(column.name),
+      rewrite: rewrites.get(column.name),
+    }));
+    const sink = new Writable({ write: (_chunk, _enc, done) => done() });
+    await pipeline(
+      createReadStream(join(dir, plan.entry.file), { highWaterMark: 1 << 20 }),
+      new JsonToCopyText(columns, format),
+      sink,
+    );
+  }
+}
+
+/**
+ * Problems a user map would cause in the target, found before writing: unmatched ids under the policy,
+ * NULL into NOT NULL columns, new ids the column's type cannot hold. Also the target's foreign keys into
+ * auth.users that the new ids would break (notes: they break only where the target checks them).
+ */
+export async function checkUserColumns(
+  client: pg.Client,
+  plans: readonly TablePlan[],
+  rewriter: UserIdRewriter,
+  policy: UnmatchedPolicy,
+): Promise<{ problems: string[]; notes: string[] }> {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const totalMissing = [...rewriter.missing.values()].reduce((n, m) => n + m.count, 0);
+  if (totalMissing > 0 && policy === 'error') {
+    const [column, first] = [...rewriter.missing.entries()][0]!;
+    problems.push(
+      `${totalMissing} user id value(s) in the data have no mapping in the user map, in ${rewriter.missing.size} column(s) (e.g. ${[...first.examples][0]} in ${column}); use --unmatched keep to leave them, --unmatched null to clear them, or map those users`,
+    );
+  }
+  const newIds = rewriter.newIds();
+  for (const counts of rewriter.counts) {
+    const plan = plans.find((p) => p.entry.schema === counts.schema && p.entry.name === counts.table)!;
+    const target = plan.target.columns.find((c) => c.name === counts.column);
+    if (!target) continue;
+    const label = `${displayName(plan.entry)}.${counts.column}`;
+    if (policy === 'null' && !counts.isArray && !target.nullable && rewriter.missing.has(label)) {
+      problems.push(
+        `${label} is NOT NULL: --unmatched null cannot clear its ${rewriter.missing.get(label)!.count} unmatched user id(s); use --unmatched keep, or map those users`,
+      );
+    }
+    const arrayType = counts.isArray ? target.type : `${target.type}[]`;
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT $1::text[]::${arrayType}`, [newIds]);
+    } catch (err) {
+      const bad =
+        newIds.find((id) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) ??
+        newIds[0];
+      problems.push(
+        `${label} is ${target.type} in the target and cannot hold the new ids (e.g. "${bad}": ${(err as Error).message}); change its type first, e.g. ALTER TABLE ${qualifiedName(plan.target)} ALTER COLUMN ${quoteIdent(counts.column)} TYPE text${counts.isArray ? '[]' : ''}`,
+      );
+    } finally {
+      await client.query('ROLLBACK');
+    }
+    const fk = plan.target.foreignKeys.find(
+      (f) =>
+        f.columns.length === 1 &&
+        f.columns[0] === counts.column &&
+        f.references.schema === 'auth' &&
+        f.references.table === 'users',
+    );
+    if (fk) {
+      notes.push(
+        `${label}: the target has foreign key ${fk.name} into auth.users; the new ids must exist in the target's auth.users, or the reference is broken`,
+      );
+    }
+  }
+  return { problems, notes };
+}

@@ -1,0 +1,193 @@
+import { writeFile } from 'node:fs/promises';
+import { stringify } from 'csv-stringify/sync';
+import type { AuthUser } from './auth-users.js';
+import { normalizePhone } from './map-users.js';
+
+export type ProviderFormat = 'clerk' | 'auth0' | 'csv' | 'json';
+export const PROVIDER_FORMATS: readonly ProviderFormat[] = ['clerk', 'auth0', 'csv', 'json'];
+
+/** Auth0's bulk import takes files of at most 500 KB. */
+const AUTH0_FILE_LIMIT = 500 * 1024;
+
+/** app_metadata keys Auth0's bulk import refuses. */
+const AUTH0_RESERVED_APP_METADATA = [
+  '__tenant',
+  '_id',
+  'blocked',
+  'clientID',
+  'created_at',
+  'email_verified',
+  'email',
+  'globalClientID',
+  'global_client_id',
+  'identities',
+  'lastIP',
+  'lastLogin',
+  'loginsCount',
+  'metadata',
+  'multifactor_last_modified',
+  'multifactor',
+  'updated_at',
+  'user_id',
+];
+
+export interface ProviderExportResult {
+  files: string[];
+  exported: number;
+  /** Exported without a password: they sign in by link, code or OAuth, or reset their password. */
+  withoutPassword: string[];
+  /** Not exported: no email (and, for Clerk, no phone either) — anonymous users and the like. */
+  skippedNoEmail: string[];
+  /** Not exported: soft-deleted in Supabase (deleted_at set). */
+  skippedDeleted: string[];
+  /** Exported, but the provider cannot carry this: Clerk marks every imported email verified. */
+  unconfirmedEmail: string[];
+}
+
+const isBcrypt = (hash: string | null | undefined): hash is string =>
+  typeof hash === 'string' && /^\$2[abxy]?\$\d\d\$/.test(hash);
+const e164 = (phone: string | null | undefined) => {
+  const digits = normalizePhone(phone);
+  return digits ? `+${digits}` : undefined;
+};
+const banned = (u: AuthUser) =>
+  Boolean(u.banned_until && (u.banned_until === 'infinity' || u.banned_until > new Date().toISOString()));
+const names = (u: AuthUser) => {
+  const meta = u.raw_user_meta_data ?? {};
+  const pick = (...keys: string[]) =>
+    keys.map((k) => meta[k]).find((v): v is string => typeof v === 'string' && v !== '');
+  return {
+    first: pick('first_name', 'given_name'),
+    last: pick('last_name', 'family_name'),
+    full: pick('full_name', 'name'),
+  };
+};
+
+/**
+ * Clerk's createUser parameters (Backend SDK), one object per user: the Supabase id as externalId, the
+ * bcrypt hash as passwordDigest with passwordHasher "bcrypt", user metadata as unsafeMetadata and app
+ * metadata as publicMetadata.
+ */
+function clerkUser(u: AuthUser): Record<string, unknown> {
+  const n = names(u);
+  return {
+    externalId: u.id,
+    ...(u.email ? { emailAddress: [u.email] } : {}),
+    ...(e164(u.phone) ? { phoneNumber: [e164(u.phone)] } : {}),
+    ...(n.first ? { firstName: n.first } : {}),
+    ...(n.last ? { lastName: n.last } : {}),
+    ...(isBcrypt(u.encrypted_password)
+      ? { passwordDigest: u.encrypted_password, passwordHasher: 'bcrypt' }
+      : { skipPasswordRequirement: true }),
+    publicMetadata: u.raw_app_meta_data ?? {},
+    unsafeMetadata: u.raw_user_meta_data ?? {},
+    ...(u.created_at ? { createdAt: u.created_at } : {}),
+  };
+}
+
+/** Auth0 bulk import user: custom_password_hash with algorithm bcrypt, the Supabase id as user_id. */
+function auth0User(u: AuthUser): Record<string, unknown> {
+  const n = names(u);
+  const appMetadata = Object.fromEntries(
+    Object.entries(u.raw_app_meta_data ?? {}).filter(([k]) => !AUTH0_RESERVED_APP_METADATA.includes(k)),
+  );
+  return {
+    user_id: u.id,
+    email: u.email,
+    email_verified: Boolean(u.email_confirmed_at),
+    ...(e164(u.phone) ? { phone_number: e164(u.phone), phone_verified: Boolean(u.phone_confirmed_at) } : {}),
+    ...(n.first ? { given_name: n.first } : {}),
+    ...(n.last ? { family_name: n.last } : {}),
+    ...(n.full ? { name: n.full } : {}),
+    ...(isBcrypt(u.encrypted_password)
+      ? { custom_password_hash: { algorithm: 'bcrypt', hash: { value: u.encrypted_password } } }
+      : {}),
+    ...(banned(u) ? { blocked: true } : {}),
+    user_metadata: u.raw_user_meta_data ?? {},
+    app_metadata: appMetadata,
+  };
+}
+
+/** The plain form (json and csv): every field a provider could need, named for what it is. */
+function plainUser(u: AuthUser): Record<string, unknown> {
+  return {
+    id: u.id,
+    email: u.email ?? null,
+    emailConfirmed: Boolean(u.email_confirmed_at),
+    emailConfirmedAt: u.email_confirmed_at ?? null,
+    phone: e164(u.phone) ?? null,
+    phoneConfirmed: Boolean(u.phone_confirmed_at),
+    passwordHash: isBcrypt(u.encrypted_password) ? u.encrypted_password : null,
+    passwordHasher: isBcrypt(u.encrypted_password) ? 'bcrypt' : null,
+    createdAt: u.created_at ?? null,
+    lastSignInAt: u.last_sign_in_at ?? null,
+    bannedUntil: u.banned_until ?? null,
+    isAnonymous: Boolean(u.is_anonymous),
+    userMetadata: u.raw_user_meta_data ?? null,
+    appMetadata: u.raw_app_meta_data ?? null,
+  };
+}
+
+/**
+ * Writes the auth users in the format a new provider imports (mode 0600: they hold password hashes).
+ * Soft-deleted users and users without an email (Clerk: without email and phone) are left out and listed.
+ */
+export async function exportUsersForProvider(
+  users: readonly AuthUser[],
+  format: ProviderFormat,
+  out: string,
+): Promise<ProviderExportResult> {
+  const result: ProviderExportResult = {
+    files: [],
+    exported: 0,
+    withoutPassword: [],
+    skippedNoEmail: [],
+    skippedDeleted: [],
+    unconfirmedEmail: [],
+  };
+  const chosen: AuthUser[] = [];
+  for (const u of users) {
+    if (u.deleted_at) result.skippedDeleted.push(u.id);
+    else if (!u.email && (format === 'auth0' || !u.phone)) result.skippedNoEmail.push(u.id);
+    else chosen.push(u);
+  }
+  for (const u of chosen) {
+    if (!isBcrypt(u.encrypted_password)) result.withoutPassword.push(u.id);
+    if (format === 'clerk' && u.email && !u.email_confirmed_at) result.unconfirmedEmail.push(u.id);
+  }
+  result.exported = chosen.length;
+  const write = async (path: string, text: string) => {
+    await writeFile(path, text, { mode: 0o600 });
+    result.files.push(path);
+  };
+  if (format === 'clerk') await write(out, `${JSON.stringify(chosen.map(clerkUser), null, 2)}\n`);
+  else if (format === 'json') await write(out, `${JSON.stringify(chosen.map(plainUser), null, 2)}\n`);
+  else if (format === 'csv') {
+    const rows = chosen
+      .map(plainUser)
+      .map((r) => ({
+        ...r,
+        userMetadata: JSON.stringify(r.userMetadata),
+        appMetadata: JSON.stringify(r.appMetadata),
+      }));
+    await write(out, stringify(rows, { header: true, columns: Object.keys(plainUser({ id: '' })) }));
+  } else {
+    // Auth0 takes files of at most 500 KB: more users go to out-2.json, out-3.json, …
+    const chunks: string[][] = [[]];
+    let size = 2;
+    for (const user of chosen.map(auth0User)) {
+      const text = JSON.stringify(user);
+      if (size + text.length + 2 > AUTH0_FILE_LIMIT && chunks.at(-1)!.length > 0) {
+        chunks.push([]);
+        size = 2;
+      }
+      chunks.at(-1)!.push(text);
+      size += Buffer.byteLength(text) + 2;
+    }
+    for (const [i, chunk] of chunks.entries()) {
+      const path = i === 0 ? out : out.replace(/(\.json)?$/, `-${i + 1}.json`);
+      await write(path, `[\n${chunk.join(',\n')}\n]\n`);
+    }
+  }
+  return result;
+}
