@@ -33,3 +33,4 @@ export { readAuthUsers, type AuthUser } from './users/auth-users.js';
 export { readNewUsers, type NewUser } from './users/new-users.js';
 export { readUserMap, writeUserMap, type UserMap } from './users/user-map.js';
 export { exportUsersForProvider, type ProviderFormat } from './users/provider-export.js';
+export { verify, type VerifyOptions, type VerifyResult, type TableVerification } from './verify/verify.js';

@@ -4,6 +4,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerUsers } from './commands/users.js';
+import { registerVerify } from './commands/verify.js';
 import { EXIT_USAGE } from './run.js';
 
 const program = new Command()
@@ -18,6 +19,7 @@ const program = new Command()
 registerExport(program);
 registerImport(program);
 registerUsers(program);
+registerVerify(program);
 registerDemo(program);
 
 await program.parseAsync(process.argv);

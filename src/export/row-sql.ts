@@ -72,9 +72,15 @@ function arrayJson(v: string, element: Scalar): string {
   return `CASE WHEN coalesce(array_lower(${v}, 1), 1) = 1 AND (array_ndims(${v}) IS NULL OR array_ndims(${v}) = 1 OR array_dims(${v}) ~ '^(\\[1:[0-9]+\\])+$') THEN ${json} ELSE to_json(${v}::text)::text END`;
 }
 
+/**
+ * SQL that gives a column's value. By default the column of row alias `t`; verify passes another
+ * expression for user-id columns of the target (mapped back to the old ids).
+ */
+export type ValueSql = (column: ColumnInfo) => string | undefined;
+
 /** JSON text of column `column` of row alias `t`, `null` for SQL NULL. */
-export function columnJson(column: ColumnInfo, alias = 't'): string {
-  const v = `${alias}.${quoteIdent(column.name)}`;
+export function columnJson(column: ColumnInfo, alias = 't', valueOf?: ValueSql): string {
+  const v = valueOf?.(column) ?? `${alias}.${quoteIdent(column.name)}`;
   const json =
     column.encoding === 'array'
       ? arrayJson(v, column.elementEncoding ?? 'text')
@@ -90,12 +96,12 @@ export const nullAsMissingKey = (column: ColumnInfo): boolean =>
   column.encoding === 'json' || column.encoding === 'jsonb';
 
 /** SQL for one row's JSON object text: `'{"id":' || … || '}'`, keys in column order. */
-export function rowJson(columns: readonly ColumnInfo[], alias = 't'): string {
+export function rowJson(columns: readonly ColumnInfo[], alias = 't', valueOf?: ValueSql): string {
   if (columns.length === 0) return `'{}'`;
   const part = (c: ColumnInfo, prefix: string) => {
     const key = quoteLiteral(`${prefix}${JSON.stringify(c.name)}:`);
-    if (!nullAsMissingKey(c)) return `${key} || ${columnJson(c, alias)}`;
-    const v = `${alias}.${quoteIdent(c.name)}`;
+    if (!nullAsMissingKey(c)) return `${key} || ${columnJson(c, alias, valueOf)}`;
+    const v = valueOf?.(c) ?? `${alias}.${quoteIdent(c.name)}`;
     return `CASE WHEN ${v} IS NULL THEN '' ELSE ${key} || ${v}::text END`;
   };
   if (!nullAsMissingKey(columns[0]!)) {
@@ -113,9 +119,12 @@ export function exportQuery(
   table: Pick<TableInfo, 'schema' | 'name' | 'kind' | 'columns'>,
   where?: string,
 ): string {
-  const from = `${table.kind === 'partitioned' ? '' : 'ONLY '}${qualifiedName(table)} t`;
-  return `SELECT ${rowJson(table.columns)} FROM ${from}${where ? ` WHERE ${where}` : ''}`;
+  return `SELECT ${rowJson(table.columns)} FROM ${fromTable(table)}${where ? ` WHERE ${where}` : ''}`;
 }
+
+/** `FROM ONLY "schema"."table" t` (a partitioned table without ONLY: its rows are in its partitions). */
+export const fromTable = (table: Pick<TableInfo, 'schema' | 'name' | 'kind'>): string =>
+  `${table.kind === 'partitioned' ? '' : 'ONLY '}${qualifiedName(table)} t`;
 
 /** Exact row count, in the export's snapshot. */
 export function countQuery(table: Pick<TableInfo, 'schema' | 'name' | 'kind'>): string {

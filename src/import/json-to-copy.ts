@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ColumnInfo } from '../catalog/types.js';
 import { nullAsMissingKey } from '../export/row-sql.js';
+import { Ch, INCOMPLETE, isWs, skipWs, stringEnd, valueEnd } from './json-scan.js';
 
 /*
  * Export file → COPY text, without JSON.parse on the hot path: a JSON.parse would turn numbers into JS
@@ -9,21 +10,6 @@ import { nullAsMissingKey } from '../export/row-sql.js';
  * form. Only strings with escapes, and arrays, go through JSON.parse (their values are strings, small
  * integers and shortest-exact floats, which a double holds exactly).
  */
-
-const enum Ch {
-  Tab = 9,
-  Nl = 10,
-  Cr = 13,
-  Space = 32,
-  Quote = 34,
-  Comma = 44,
-  Colon = 58,
-  LBracket = 91,
-  Backslash = 92,
-  RBracket = 93,
-  LBrace = 123,
-  RBrace = 125,
-}
 
 /** A problem with the file's content: `row` counts from 1, `column` names the value. */
 export class RowFormatError extends Error {
@@ -35,8 +21,6 @@ export class RowFormatError extends Error {
     this.name = this.constructor.name;
   }
 }
-
-const INCOMPLETE = -1;
 
 /** Rewrites one value's text, or each element of an array (user-id mapping); returns null for SQL NULL. */
 export type ValueRewrite = (text: string) => string | null;
@@ -78,8 +62,6 @@ class ByteSink {
     return out;
   }
 }
-
-const isWs = (c: number) => c === Ch.Space || c === Ch.Nl || c === Ch.Cr || c === Ch.Tab;
 
 /** COPY text escaping of a decoded string. */
 export const copyEscape = (s: string): string =>
@@ -366,50 +348,4 @@ function rewriteElements(value: unknown, rewrite: ValueRewrite): unknown {
 function hasBackslash(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i] === Ch.Backslash) return true;
   return false;
-}
-
-function skipWs(buf: Buffer, pos: number): number {
-  while (pos < buf.length && isWs(buf[pos]!)) pos++;
-  return pos;
-}
-
-/** End (exclusive) of the string starting at pos, or INCOMPLETE. */
-function stringEnd(buf: Buffer, pos: number): number {
-  for (let i = pos + 1; i < buf.length; i++) {
-    const b = buf[i]!;
-    if (b === Ch.Backslash) i++;
-    else if (b === Ch.Quote) return i + 1;
-  }
-  return INCOMPLETE;
-}
-
-/** End (exclusive) of the JSON value starting at pos, or INCOMPLETE when the buffer ends first. */
-function valueEnd(buf: Buffer, pos: number): number {
-  const c = buf[pos]!;
-  if (c === Ch.Quote) return stringEnd(buf, pos);
-  if (c === Ch.LBrace || c === Ch.LBracket) {
-    let depth = 0;
-    for (let i = pos; i < buf.length; i++) {
-      const b = buf[i]!;
-      if (b === Ch.Quote) {
-        const e = stringEnd(buf, i);
-        if (e === INCOMPLETE) return INCOMPLETE;
-        i = e - 1;
-      } else if (b === Ch.LBrace || b === Ch.LBracket) depth++;
-      else if (b === Ch.RBrace || b === Ch.RBracket) {
-        depth--;
-        if (depth === 0) return i + 1;
-      }
-    }
-    return INCOMPLETE;
-  }
-  // Literal or number: up to the next delimiter.
-  for (let i = pos; i < buf.length; i++) {
-    const b = buf[i]!;
-    if (b === Ch.Comma || b === Ch.RBrace || b === Ch.RBracket || isWs(b)) {
-      if (i === pos) throw new RowFormatError(`unexpected ${String.fromCharCode(b)}`, 0);
-      return i;
-    }
-  }
-  return INCOMPLETE;
 }

@@ -163,13 +163,11 @@ export async function exportUsersForProvider(
   if (format === 'clerk') await write(out, `${JSON.stringify(chosen.map(clerkUser), null, 2)}\n`);
   else if (format === 'json') await write(out, `${JSON.stringify(chosen.map(plainUser), null, 2)}\n`);
   else if (format === 'csv') {
-    const rows = chosen
-      .map(plainUser)
-      .map((r) => ({
-        ...r,
-        userMetadata: JSON.stringify(r.userMetadata),
-        appMetadata: JSON.stringify(r.appMetadata),
-      }));
+    const rows = chosen.map(plainUser).map((r) => ({
+      ...r,
+      userMetadata: JSON.stringify(r.userMetadata),
+      appMetadata: JSON.stringify(r.appMetadata),
+    }));
     await write(out, stringify(rows, { header: true, columns: Object.keys(plainUser({ id: '' })) }));
   } else {
     // Auth0 takes files of at most 500 KB: more users go to out-2.json, out-3.json, …

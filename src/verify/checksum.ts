@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type pg from 'pg';
+import type { ManifestTable } from '../export/manifest.js';
+import { columnJson, fromTable, rowJson, type ValueSql } from '../export/row-sql.js';
+import { forEachFileRow } from './file-rows.js';
+
+/*
+ * A table's content checksum: the sum, modulo 2^64, of the first 64 bits of the md5 of every row's JSON
+ * text (the export's canonical form). A sum does not depend on row order and, unlike XOR, counts duplicate
+ * rows. The database computes it in SQL over the same row text the export writes; the files are hashed
+ * row by row; so a database row and its exported row hash alike.
+ */
+
+export interface Checksum {
+  rows: number;
+  /** 16 hex digits. */
+  hash: string;
+}
+
+const toHex = (sum: bigint) => BigInt.asUintN(64, sum).toString(16).padStart(16, '0');
+
+/** SQL: one row with `n` (count) and `h` (the sum as numeric text). */
+export function checksumSql(table: ManifestTable, valueOf?: ValueSql): string {
+  return `SELECT count(*)::int8 AS n, coalesce(sum(('x' || substr(md5(s.j), 1, 16))::bit(64)::int8), 0)::text AS h
+            FROM (SELECT ${rowJson(table.columns, 't', valueOf)} AS j FROM ${fromTable(table)}) s`;
+}
+
+/** SQL: every row's key (primary key values, or the row hash without one) and md5, sorted by key bytes. */
+export function keyedHashesSql(table: ManifestTable, valueOf?: ValueSql): string {
+  const row = rowJson(table.columns, 't', valueOf);
+  const pk = table.primaryKey.map((name) => table.columns.find((c) => c.name === name)!);
+  const key =
+    pk.length > 0
+      ? `'[' || ${pk.map((c) => columnJson(c, 't', valueOf)).join(` || ',' || `)} || ']'`
+      : `md5(${row})`;
+  return `SELECT k, h FROM (SELECT ${key} AS k, md5(${row}) AS h FROM ${fromTable(table)}) s ORDER BY k COLLATE "C"`;
+}
+
+export async function databaseChecksum(
+  client: pg.Client,
+  table: ManifestTable,
+  valueOf?: ValueSql,
+): Promise<Checksum> {
+  const { rows } = await client.query<{ n: string; h: string }>(checksumSql(table, valueOf));
+  return { rows: Number(rows[0]!.n), hash: toHex(BigInt(rows[0]!.h)) };
+}
+
+/** The row md5 as verify uses it: the first 64 bits, as a signed big-endian integer. */
+export const rowHash64 = (buf: Buffer, start: number, end: number): bigint =>
+  createHash('md5').update(buf.subarray(start, end)).digest().readBigInt64BE(0);
+
+export async function fileChecksum(
+  dir: string,
+  table: ManifestTable,
+  format: 'json' | 'ndjson',
+): Promise<Checksum> {
+  let sum = 0n;
+  const rows = await forEachFileRow(join(dir, table.file), format, (buf, start, end) => {
+    sum += rowHash64(buf, start, end);
+  });
+  return { rows, hash: toHex(sum) };
+}
