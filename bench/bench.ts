@@ -172,6 +172,13 @@ async function main() {
     console.log(
       `${'import / psql \\copy'.padEnd(34)} ${(imp / copy).toFixed(2)}x   peak RSS ${Math.max(...imports.map((e) => e.maxRssMb)).toFixed(0)} MB`,
     );
+    // The target now holds the last import: verify source, files and target (counts and checksums).
+    const verifies: Figures[] = [];
+    for (let i = 0; i < RUNS; i++) verifies.push(await runOne('verify', urlFor(DB), join(dir, 'export'), urlFor(TARGET_DB)));
+    const ver = median(verifies.map((v) => v.seconds));
+    console.log(
+      `${'supamigrate verify (src+files+tgt)'.padEnd(34)} median ${ver.toFixed(2)} s  (${(ROWS / ver / 1000).toFixed(0)}k rows/s per side)  runs ${verifies.map((v) => v.seconds.toFixed(2)).join(' ')}   peak RSS ${Math.max(...verifies.map((v) => v.maxRssMb)).toFixed(0)} MB`,
+    );
     console.log(
       `${'file sizes'.padEnd(34)} export ${(bytes / 1e6).toFixed(0)} MB, pg_dump ${(dumpBytes / 1e6).toFixed(0)} MB, COPY text ${(copyBytes / 1e6).toFixed(0)} MB`,
     );

@@ -5,8 +5,9 @@
  *
  *   run-one export <source-url> <dir> <table> [jobs]
  *   run-one import <target-url> <dir> [jobs]
+ *   run-one verify <source-url> <dir> <target-url>
  */
-import { exportDatabase, importDatabase } from '../dist/index.js';
+import { exportDatabase, importDatabase, verify } from '../dist/index.js';
 
 const [operation, url, dir, ...rest] = process.argv.slice(2);
 const started = performance.now();
@@ -32,6 +33,10 @@ if (operation === 'export' && url && dir && rest[0]) {
   });
   if (result.failures.length > 0) throw new Error(JSON.stringify(result.failures));
   figures = { rows: result.loaded.reduce((n, l) => n + l.rows, 0) };
+} else if (operation === 'verify' && url && dir && rest[0]) {
+  const result = await verify({ dbUrl: url, inputDir: dir, targetUrl: rest[0] });
+  if (!result.ok) throw new Error(`verify found differences: ${JSON.stringify(result.tables.filter((t) => t.status !== 'match'))}`);
+  figures = { rows: result.tables.reduce((n, t) => n + (t.sides.source?.rows ?? 0), 0) };
 } else {
   console.error('usage: run-one export <url> <dir> <table> [jobs] | run-one import <url> <dir> [jobs]');
   process.exit(2);

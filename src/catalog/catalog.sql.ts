@@ -33,7 +33,7 @@ export const COLUMNS_SQL = /* SQL */ `
 /** Types by oid, to resolve domains to their base type and arrays to their element type. */
 export const TYPES_SQL = /* SQL */ `
   select t.oid::int8 as oid, n.nspname as schema, t.typname as name, t.typtype as typtype,
-         t.typbasetype::int8 as base_oid, t.typelem::int8 as elem_oid, t.typcategory as category,
+         t.typbasetype::int8 as base_oid, t.typelem::int8 as elem_oid, t.typcategory as category, t.typdelim as delimiter,
          t.typsubscript = 'pg_catalog.array_subscript_handler'::regproc as is_array
     from pg_catalog.pg_type t
     join pg_catalog.pg_namespace n on n.oid = t.typnamespace
@@ -58,16 +58,55 @@ export const CONSTRAINTS_SQL = /* SQL */ `
    where con.conrelid = any($1::oid[]) and con.contype in ('p', 'f') and con.conparentid = 0
    order by con.conrelid, con.conname`;
 
-/** Sequences owned by a column: serial, bigserial and identity columns (deptype 'a' and 'i'). */
+/**
+ * The sequences behind each column: owned ones (serial, bigserial, identity: deptype 'a' and 'i'), and
+ * those a column default calls with nextval() without owning them (deptype 'n' from pg_attrdef).
+ */
 export const OWNED_SEQUENCES_SQL = /* SQL */ `
-  select d.refobjid::int8 as table_oid, a.attname as column_name, sn.nspname as schema, s.relname as name
+  select d.refobjid::int8 as table_oid, a.attname as column_name, sn.nspname as schema, s.relname as name, a.attnum
     from pg_catalog.pg_depend d
     join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'
     join pg_catalog.pg_namespace sn on sn.oid = s.relnamespace
     join pg_catalog.pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
    where d.classid = 'pg_catalog.pg_class'::regclass and d.refclassid = 'pg_catalog.pg_class'::regclass
      and d.deptype in ('a', 'i') and d.refobjid = any($1::oid[])
-   order by d.refobjid, a.attnum`;
+  union
+  select ad.adrelid::int8, a.attname, sn.nspname, s.relname, a.attnum
+    from pg_catalog.pg_attrdef ad
+    join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_attrdef'::regclass and d.objid = ad.oid
+                               and d.refclassid = 'pg_catalog.pg_class'::regclass and d.deptype = 'n'
+    join pg_catalog.pg_class s on s.oid = d.refobjid and s.relkind = 'S'
+    join pg_catalog.pg_namespace sn on sn.oid = s.relnamespace
+    join pg_catalog.pg_attribute a on a.attrelid = ad.adrelid and a.attnum = ad.adnum
+   where ad.adrelid = any($1::oid[])
+   order by 1, 5`;
+
+/** Where each sequence stands: what it last handed out (NULL when never used, or not readable). */
+export const SEQUENCE_STATE_SQL = /* SQL */ `
+  select s.seqrelid::regclass::text as name, s.seqincrement::text as increment, s.seqstart::text as start,
+         s.seqmin::text as min,
+         s.seqmax::text as max,
+         case when pg_catalog.has_sequence_privilege(s.seqrelid, 'SELECT,USAGE')
+              then pg_catalog.pg_sequence_last_value(s.seqrelid)::text end as last_value
+    from pg_catalog.pg_sequence s
+   where s.seqrelid = $1::regclass`;
+
+/** Relations that are not exported as tables (views, partitions, …), to explain a --table that names one. */
+export const OTHER_RELATIONS_SQL = /* SQL */ `
+  select n.nspname as schema, c.relname as name,
+         case when c.relispartition then 'a partition of ' || (select pn.nspname || '.' || p.relname
+                                                                   from pg_catalog.pg_inherits i
+                                                                   join pg_catalog.pg_class p on p.oid = i.inhparent
+                                                                   join pg_catalog.pg_namespace pn on pn.oid = p.relnamespace
+                                                                  where i.inhrelid = c.oid limit 1)
+                                         || ' (its rows are exported with it)'
+              when c.relkind = 'v' then 'a view (it holds no rows of its own)'
+              when c.relkind = 'm' then 'a materialized view (refresh it in the target)'
+              when c.relkind = 'f' then 'a foreign table'
+              else 'not exportable' end as what
+    from pg_catalog.pg_class c
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = any($1::text[]) and (c.relkind in ('v', 'm', 'f') or c.relispartition)`;
 
 /** Schemas that exist, to tell the user about a misspelled --schema. */
 export const SCHEMAS_SQL = /* SQL */ `

@@ -1,5 +1,13 @@
 import type pg from 'pg';
-import { COLUMNS_SQL, CONSTRAINTS_SQL, OWNED_SEQUENCES_SQL, TABLES_SQL, TYPES_SQL } from './catalog.sql.js';
+import {
+  COLUMNS_SQL,
+  CONSTRAINTS_SQL,
+  OWNED_SEQUENCES_SQL,
+  SEQUENCE_STATE_SQL,
+  TABLES_SQL,
+  TYPES_SQL,
+} from './catalog.sql.js';
+import { qualifiedName } from '../pg/sql.js';
 import type { ColumnInfo, ForeignKey, OwnedSequence, TableInfo } from './types.js';
 import { missingTypeOids, resolveEncoding, type RawTypeRow } from './value-encoding.js';
 
@@ -39,6 +47,40 @@ interface RawOwnedSequenceRow {
   column_name: string;
   schema: string;
   name: string;
+}
+
+interface RawSequenceStateRow {
+  name: string;
+  increment: string;
+  start: string;
+  min: string;
+  max: string;
+  last_value: string | null;
+}
+
+export interface SequenceState {
+  increment: bigint;
+  start: bigint;
+  min: bigint;
+  max: bigint;
+  lastValue: bigint | null;
+}
+
+/** Where a sequence stands (`schema.name`); null when it cannot be read. */
+export async function readSequenceState(
+  client: pg.Client,
+  sequence: { schema: string; name: string },
+): Promise<SequenceState | null> {
+  const row = (await client.query<RawSequenceStateRow>(SEQUENCE_STATE_SQL, [qualifiedName(sequence)]))
+    .rows[0];
+  if (!row) return null;
+  return {
+    increment: BigInt(row.increment),
+    start: BigInt(row.start),
+    min: BigInt(row.min),
+    max: BigInt(row.max),
+    lastValue: row.last_value === null ? null : BigInt(row.last_value),
+  };
 }
 
 /**
@@ -116,12 +158,13 @@ function parseTable(
 }
 
 function parseColumn(raw: RawColumnRow, types: ReadonlyMap<string, RawTypeRow>): ColumnInfo {
-  const { encoding, elementEncoding } = resolveEncoding(raw.type_oid, types);
+  const { encoding, elementEncoding, elementDelimiter } = resolveEncoding(raw.type_oid, types);
   return {
     name: raw.name,
     type: raw.type,
     encoding,
     ...(elementEncoding ? { elementEncoding } : {}),
+    ...(elementDelimiter ? { elementDelimiter } : {}),
     nullable: !raw.not_null,
     generated: raw.generated === 's' ? 'stored' : null,
     identity: raw.identity === 'a' ? 'always' : raw.identity === 'd' ? 'by default' : null,

@@ -82,6 +82,8 @@ export interface TableSelection {
   /** --skip-large: leave out the large tables. */
   skipLarge: boolean;
   largeTables: readonly string[];
+  /** Relations that are not tables (views, partitions), to explain a name that matches one. */
+  others?: readonly (TableRef & { what: string })[];
 }
 
 /** Whether a table is one of the user's large tables (matched by name or schema.name). */
@@ -103,7 +105,10 @@ export function selectTables<T extends TableInfo>(all: readonly T[], selection: 
     const pattern = parseTableName(arg);
     const pool = pattern.schema ? all : all.filter((t) => selection.schemas.includes(t.schema));
     const found = pool.filter((t) => matches(t, pattern));
-    if (found.length === 0) {
+    const other = found.length === 0 ? selection.others?.find((o) => matches(o, pattern)) : undefined;
+    if (other) {
+      problems.push(`${option} ${arg}: ${displayName(other)} is ${other.what}`);
+    } else if (found.length === 0) {
       const near = all.filter((t) => t.name.toLowerCase() === pattern.name.toLowerCase());
       const hint = near.length > 0 ? ` (did you mean ${near.map(displayName).join(', ')}?)` : '';
       problems.push(

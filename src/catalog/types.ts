@@ -25,6 +25,8 @@ export interface ColumnInfo {
   encoding: ValueEncoding;
   /** For arrays: how each element is written. */
   elementEncoding?: Exclude<ValueEncoding, 'array'>;
+  /** For arrays whose element type separates elements with another character than a comma (box: `;`). */
+  elementDelimiter?: string;
   nullable: boolean;
   /** `stored` for `GENERATED ALWAYS AS (…) STORED` columns: the target computes them, import skips them. */
   generated: 'stored' | null;
@@ -41,10 +43,12 @@ export interface ForeignKey {
 }
 
 export interface OwnedSequence {
-  /** The sequence, e.g. `public.devices_id_seq`. */
+  /** The sequence, e.g. `public.devices_id_seq`: owned by the column, or called by its default. */
   schema: string;
   name: string;
   column: string;
+  /** At export: the value the sequence last handed out in the source (null if never used or unreadable). */
+  lastValue?: string | null;
 }
 
 export interface TableInfo {

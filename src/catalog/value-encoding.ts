@@ -9,6 +9,7 @@ export interface RawTypeRow {
   base_oid: string;
   elem_oid: string;
   category: string;
+  delimiter: string;
   is_array: boolean;
 }
 
@@ -34,7 +35,12 @@ const SCALAR_ENCODINGS: Record<string, Exclude<ValueEncoding, 'array'>> = {
 export interface ResolvedEncoding {
   encoding: ValueEncoding;
   elementEncoding?: Exclude<ValueEncoding, 'array'>;
+  /** The element type's array delimiter when it is not a comma (`box` uses `;`). */
+  elementDelimiter?: string;
 }
+
+/** Catalog types that subscript like arrays but print as plain text ("1 2 3"): written as text. */
+const VECTOR_TYPES = ['int2vector', 'oidvector'];
 
 /**
  * Decides how a column of the given type is written: domains count as their base type, arrays (and
@@ -42,9 +48,14 @@ export interface ResolvedEncoding {
  */
 export function resolveEncoding(typeOid: string, types: ReadonlyMap<string, RawTypeRow>): ResolvedEncoding {
   const base = baseType(typeOid, types);
-  if (base.is_array) {
+  if (base.is_array && !(base.schema === 'pg_catalog' && VECTOR_TYPES.includes(base.name))) {
     const element = baseType(base.elem_oid, types);
-    return { encoding: 'array', elementEncoding: scalarEncoding(element) };
+    const delimiter = types.get(base.elem_oid)?.delimiter ?? ',';
+    return {
+      encoding: 'array',
+      elementEncoding: scalarEncoding(element),
+      ...(delimiter !== ',' ? { elementDelimiter: delimiter } : {}),
+    };
   }
   return { encoding: scalarEncoding(base) };
 }

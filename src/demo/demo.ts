@@ -1,5 +1,6 @@
 import { exportDatabase, type ExportEvent, type ExportResult } from '../export/export-database.js';
 import { importDatabase, type ImportEvent, type ImportResult } from '../import/import-database.js';
+import { verify, type VerifyResult } from '../verify/verify.js';
 import { startEmbeddedPostgres } from '../pg/embedded.js';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -22,6 +23,7 @@ export interface DemoResult {
   export: ExportResult;
   userMap: UserMap | null;
   import: ImportResult | null;
+  verify: VerifyResult | null;
 }
 
 /** Columns of the sample app that hold user ids without a foreign key into auth.users. */
@@ -31,7 +33,7 @@ export const DEMO_USER_COLUMNS = ['public.event_logs.actor_id', 'public.teams.me
  * The whole migration on a throw-away embedded PostgreSQL: creates a Supabase-shaped sample database,
  * exports it into `outputDir`, maps its auth users to a generated new-provider user list, creates a second
  * database with the same schema (as a user's migrations would), imports the export into it rewriting user
- * ids, and stops the server.
+ * ids, verifies that source, files and target hold the same data, and stops the server.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { log } = options;
@@ -52,7 +54,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       force: true,
       onEvent: options.onExportEvent,
     });
-    if (exported.failures.length > 0) return { export: exported, userMap: null, import: null };
+    if (exported.failures.length > 0) return { export: exported, userMap: null, import: null, verify: null };
     // The new auth provider's users, as its own export would list them: new ids, emails in lower case.
     const authUsers = await readAuthUsers(options.outputDir);
     const newUsers = authUsers
@@ -79,7 +81,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       userColumns: DEMO_USER_COLUMNS,
       onEvent: options.onImportEvent,
     });
-    return { export: exported, userMap, import: imported };
+    log('Verifying source, files and target (counts and checksums, user ids compared after mapping)…');
+    const verified = await verify({
+      inputDir: options.outputDir,
+      dbUrl: sourceUrl,
+      targetUrl,
+      userMap,
+      userColumns: DEMO_USER_COLUMNS,
+    });
+    return { export: exported, userMap, import: imported, verify: verified };
   } finally {
     await server.stop();
   }

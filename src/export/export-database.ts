@@ -1,9 +1,9 @@
-import { mkdir, rm, stat, access, constants } from 'node:fs/promises';
+import { access, constants, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { dependencyOrder, type BrokenEdge } from '../catalog/dependency-order.js';
-import { readCatalog } from '../catalog/read-catalog.js';
-import { SCHEMAS_SQL, SERVER_SQL } from '../catalog/catalog.sql.js';
+import { readCatalog, readSequenceState } from '../catalog/read-catalog.js';
+import { OTHER_RELATIONS_SQL, SCHEMAS_SQL, SERVER_SQL } from '../catalog/catalog.sql.js';
 import {
   DEFAULT_LARGE_TABLES,
   DEFAULT_STREAMING_THRESHOLD,
@@ -105,6 +105,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
   const format = options.format ?? 'json';
   const tableArgs = options.tables ?? [];
 
+  if (!options.dryRun) await checkOutputDir(options.outputDir, options.force ?? false);
   const snapshot = await openSharedSnapshot(options.dbUrl);
   try {
     const { coordinator } = snapshot;
@@ -117,7 +118,16 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       throw new UsageError(missing.map((s) => `schema "${s}" does not exist in the source database`));
     }
     const catalog = await readCatalog(coordinator, readSchemas);
+    const others =
+      tableArgs.length > 0 || (options.excludeTables?.length ?? 0) > 0
+        ? (
+            await coordinator.query<{ schema: string; name: string; what: string }>(OTHER_RELATIONS_SQL, [
+              readSchemas,
+            ])
+          ).rows
+        : [];
     const selected = selectTables(catalog, {
+      others,
       schemas,
       tables: tableArgs,
       excludeTables: options.excludeTables ?? [],
@@ -151,7 +161,14 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       };
     }
 
-    await prepareOutputDir(options.outputDir, options.force ?? false);
+    await clearOldExport(options.outputDir);
+    // Where each sequence stands, so the import can set the target's no lower (as pg_dump's setval does).
+    for (const { info } of planned) {
+      for (const seq of info.ownedSequences) {
+        seq.lastValue =
+          (await readSequenceState(coordinator, seq).catch(() => null))?.lastValue?.toString() ?? null;
+      }
+    }
     const server = (
       await coordinator.query<{ version: string; database: string; user_name: string }>(SERVER_SQL)
     ).rows[0]!;
@@ -412,30 +429,47 @@ async function runOnWorkers<J>(
   for (const job of pending) abandon(job, lastError);
 }
 
-async function prepareOutputDir(dir: string, force: boolean): Promise<void> {
+/**
+ * Checks, before connecting, that the output directory can be written and holds no export that would be
+ * replaced without --force. Creates it (mode 0700) when missing.
+ */
+async function checkOutputDir(dir: string, force: boolean): Promise<void> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await access(dir, constants.W_OK);
   } catch (err) {
-    throw new UsageError(
-      `Cannot write to output directory ${dir}: ${(err as { code?: string }).code ?? (err as Error).message}`,
-      { cause: err },
-    );
+    const code = (err as { code?: string }).code;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'a file is in the way (it, or a folder above it, is not a directory)'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EROFS'
+            ? 'read-only file system'
+            : (code ?? (err as Error).message);
+    throw new UsageError(`Cannot write to output directory ${dir}: ${why}`, { cause: err });
   }
-  const manifestPath = join(dir, MANIFEST_FILE);
-  const exists = await stat(manifestPath).then(
+  const exists = await stat(join(dir, MANIFEST_FILE)).then(
     () => true,
     () => false,
   );
-  if (!exists) return;
-  if (!force) {
+  if (exists && !force) {
     throw new UsageError(
       `${dir} already holds an export (${MANIFEST_FILE}); use --force to replace it, or choose another --output-dir`,
     );
   }
+}
+
+/**
+ * With --force: removes the previous export's files (those its metadata.json lists) and any temporary
+ * `.…partial` files an interrupted run left, so nothing stale stays beside the new export.
+ */
+async function clearOldExport(dir: string): Promise<void> {
   const old = await readManifest(dir).catch(() => null);
   const files = old ? [...old.tables.map((t) => t.file), old.authUsers?.file, old.authIdentities?.file] : [];
-  for (const file of [...files, MANIFEST_FILE]) if (file) await rm(join(dir, file), { force: true });
+  const partial = (await readdir(dir)).filter((f) => f.startsWith('.') && f.endsWith('.partial'));
+  for (const file of [...files, ...partial, MANIFEST_FILE])
+    if (file) await rm(join(dir, file), { force: true });
 }
 
 /** Calls of the returned function run one after another, never two at once (manifest writes). */
@@ -449,9 +483,10 @@ const round = (n: number) => Math.round(n * 1000) / 1000;
 /** An error's message for the user; database errors with their detail. */
 export function describeError(err: unknown): string {
   if (err instanceof pg.DatabaseError) {
-    return [err.message, err.detail && `(${err.detail})`, err.hint && `hint: ${err.hint}`]
-      .filter(Boolean)
-      .join(' ');
+    const hint = /would be affected by row-level security/.test(err.message)
+      ? 'connect as a role that bypasses row-level security (a superuser, the table owner, or one with BYPASSRLS; on Supabase: postgres), or rows would be missing'
+      : err.hint;
+    return [err.message, err.detail && `(${err.detail})`, hint && `hint: ${hint}`].filter(Boolean).join(' ');
   }
   if (err instanceof Error) return err.message;
   return String(err);

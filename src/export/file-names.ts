@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ExportFormat } from './row-framing.js';
 
 /**
@@ -14,7 +15,15 @@ export function tableFileName(
     [...s]
       .map((ch) => (/[A-Za-z0-9_-]/.test(ch) ? ch : encodeURIComponent(ch).replace(/[!'()*.~]/g, hex)))
       .join('');
-  const stem = `${safe(table.schema)}.${safe(table.name)}`;
+  let stem = `${safe(table.schema)}.${safe(table.name)}`;
+  // File names are limited to 255 bytes: a long (often non-ASCII, so %-encoded) name is cut and made
+  // unique again with a hash of the full name.
+  if (stem.length > 180) {
+    stem = `${stem.slice(0, 160).replace(/%[0-9A-F]?$/, '')}~${createHash('sha1')
+      .update(JSON.stringify([table.schema, table.name]))
+      .digest('hex')
+      .slice(0, 10)}`;
+  }
   let name = `${stem}.${format}`;
   for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${stem}~${n}.${format}`;
   taken.add(name.toLowerCase());

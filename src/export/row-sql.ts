@@ -44,6 +44,9 @@ function arrayJson(v: string, element: Scalar): string {
   let json: string;
   switch (element) {
     case 'number':
+      // Through int8[]: to_json writes oid elements as strings, int2/int4/int8 as numbers.
+      json = `to_json(${v}::int8[])::text`;
+      break;
     case 'float':
     case 'boolean':
     case 'timestamp':

@@ -100,7 +100,11 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
   const coordinator = await connect(options.targetUrl, { role: 'target' });
   const clients: pg.Client[] = [coordinator];
   try {
-    const pre = await preflight(coordinator, selected, { truncate: options.truncate ?? false, onConflict });
+    const pre = await preflight(coordinator, selected, {
+      truncate: options.truncate ?? false,
+      onConflict,
+      brokenForeignKeys: manifest.brokenForeignKeys,
+    });
     const fileProblems = await fileCheck;
     const problems = [...fileProblems, ...pre.problems];
     let scan: UserIdRewriter | null = null;
@@ -142,7 +146,11 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     if (options.truncate && pre.tables.some((t) => t.nonEmpty)) {
       // One statement for all: tables that reference each other can only be truncated together.
       await coordinator
-        .query(`TRUNCATE ${pre.tables.map((t) => qualifiedName(t.target)).join(', ')}`)
+        // ONLY: an inheritance parent's children are tables of their own (TRUNCATE ONLY is refused for a
+        // partitioned table, whose partitions hold its rows).
+        .query(
+          `TRUNCATE ${pre.tables.map((t) => `${t.target.kind === 'partitioned' ? '' : 'ONLY '}${qualifiedName(t.target)}`).join(', ')}`,
+        )
         .catch((err: unknown) => {
           throw new UsageError(`Cannot truncate the target tables: ${describeError(err)}`, { cause: err });
         });

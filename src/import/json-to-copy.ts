@@ -72,17 +72,17 @@ export const copyEscape = (s: string): string =>
  * arrays, or numbers that a double holds exactly (int2/int4/oid, and floats written with their shortest
  * exact digits), so JSON.parse loses nothing here.
  */
-function arrayLiteral(value: unknown): string {
+function arrayLiteral(value: unknown, delimiter = ','): string {
   if (!Array.isArray(value)) throw new Error('expected an array');
   const parts = value.map((v): string => {
     if (v === null) return 'NULL';
-    if (Array.isArray(v)) return arrayLiteral(v);
+    if (Array.isArray(v)) return arrayLiteral(v, delimiter);
     if (typeof v === 'string') return `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
     if (typeof v === 'boolean') return v ? 't' : 'f';
     if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
     throw new Error('an array element cannot be a JSON object');
   });
-  return `{${parts.join(',')}}`;
+  return `{${parts.join(delimiter)}}`;
 }
 
 /**
@@ -240,10 +240,19 @@ export class JsonToCopyText extends Transform {
       pos = skipWs(buf, keyAt + key.length);
       if (pos >= buf.length) return this.rollback(mark);
       if (buf[pos] !== Ch.Colon) fail(`expected : after key ${key.toString()}`);
-      pos = skipWs(buf, pos + 1);
+      const afterColon = pos + 1;
+      pos = skipWs(buf, afterColon);
       if (pos >= buf.length) return this.rollback(mark);
-      const end = valueEnd(buf, pos);
+      let end = valueEnd(buf, pos);
       if (end === INCOMPLETE) return this.rollback(mark);
+      if (spec.column.encoding === 'json' && !spec.rewrite) {
+        // A json value is its text, spaces and line breaks around it included: the export writes it
+        // between the colon and the next comma or brace exactly as PostgreSQL holds it.
+        const after = skipWs(buf, end);
+        if (after >= buf.length) return this.rollback(mark);
+        pos = afterColon;
+        end = after;
+      }
       keysRead++;
       if (spec.load) {
         this.separator(first);
@@ -294,7 +303,11 @@ export class JsonToCopyText extends Transform {
     if (spec.rewrite) {
       const text = buf.toString('utf8', start, end);
       if (c === Ch.LBracket) {
-        this.sink.text(copyEscape(arrayLiteral(rewriteElements(JSON.parse(text), spec.rewrite))));
+        this.sink.text(
+          copyEscape(
+            arrayLiteral(rewriteElements(JSON.parse(text), spec.rewrite), spec.column.elementDelimiter),
+          ),
+        );
         return;
       }
       const mapped = spec.rewrite(c === Ch.Quote ? (JSON.parse(text) as string) : text);
@@ -302,7 +315,9 @@ export class JsonToCopyText extends Transform {
       return;
     }
     if (encoding === 'array' && c === Ch.LBracket) {
-      this.sink.text(copyEscape(arrayLiteral(JSON.parse(buf.toString('utf8', start, end)))));
+      this.sink.text(
+        copyEscape(arrayLiteral(JSON.parse(buf.toString('utf8', start, end)), spec.column.elementDelimiter)),
+      );
       return;
     }
     if (c === Ch.Quote) {

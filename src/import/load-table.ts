@@ -1,9 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { IntegrityError } from '../errors.js';
+import { readSequenceState } from '../catalog/read-catalog.js';
 import { qualifiedName, quoteIdent } from '../pg/sql.js';
 import { JsonToCopyText, type ValueRewrite } from './json-to-copy.js';
 import type { TablePlan, TriggerMode } from './preflight.js';
@@ -47,34 +49,46 @@ export async function loadTable(
   try {
     if (options.triggerMode === 'replica') await client.query('SET LOCAL session_replication_role = replica');
     else await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
-    const into = options.onConflict === 'skip' ? quoteIdent(STAGE) : table;
-    if (options.onConflict === 'skip') {
+    // Without columns to load there is no key to conflict on: load directly.
+    const skip = options.onConflict === 'skip' && loaded.length > 0;
+    const into = skip ? quoteIdent(STAGE) : table;
+    if (skip) {
       await client.query(
         `CREATE TEMP TABLE ${quoteIdent(STAGE)} ON COMMIT DROP AS SELECT ${columnList} FROM ${table} WITH NO DATA`,
       );
     }
     const decoder = new JsonToCopyText(decoderColumns, options.format, options.onRows);
-    const copy = client.query(copyStreams.from(`COPY ${into} (${columnList}) FROM STDIN`));
-    await pipeline(
-      createReadStream(join(options.dir, plan.entry.file), { highWaterMark: 1 << 20 }),
-      decoder,
-      copy,
-    );
-    const copied = copy.rowCount ?? decoder.rowCount;
+    const file = createReadStream(join(options.dir, plan.entry.file), { highWaterMark: 1 << 20 });
+    let copied: number;
+    if (loaded.length > 0) {
+      const copy = client.query(copyStreams.from(`COPY ${into} (${columnList}) FROM STDIN`));
+      await pipeline(file, decoder, copy);
+      copied = copy.rowCount ?? decoder.rowCount;
+    } else {
+      // A table without columns (to load) still has rows: COPY cannot say so, INSERT … SELECT can.
+      await pipeline(file, decoder, new Writable({ write: (_chunk, _enc, done) => done() }));
+      const inserted = await client.query(`INSERT INTO ${into} SELECT FROM generate_series(1, $1::int)`, [
+        decoder.rowCount,
+      ]);
+      copied = inserted.rowCount ?? 0;
+    }
     if (decoder.rowCount !== plan.entry.rowCount || copied !== plan.entry.rowCount) {
       throw new IntegrityError(
         `${plan.entry.file} holds ${decoder.rowCount} rows but metadata.json says ${plan.entry.rowCount}`,
       );
     }
     let inserted = copied;
-    if (options.onConflict === 'skip') {
+    if (skip) {
       const result = await client.query(
         `INSERT INTO ${table} (${columnList}) OVERRIDING SYSTEM VALUE SELECT ${columnList} FROM ${quoteIdent(STAGE)} ON CONFLICT DO NOTHING`,
       );
       inserted = result.rowCount ?? 0;
     }
-    if (options.triggerMode === 'disable-user-triggers')
+    if (options.triggerMode === 'disable-user-triggers') {
+      // Deferred foreign-key checks run now: ALTER TABLE refuses a table with pending trigger events.
+      await client.query('SET CONSTRAINTS ALL IMMEDIATE');
       await client.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
+    }
     await client.query('COMMIT');
     return { rows: decoder.rowCount, inserted, seconds: (performance.now() - started) / 1000 };
   } catch (err) {
@@ -83,25 +97,38 @@ export async function loadTable(
   }
 }
 
-/** Sets every owned sequence of the table past its column's maximum; returns the values set. */
+/**
+ * Sets every sequence behind the table's columns (owned, or called by a default) past the data, so the
+ * application's next insert gets a new key: to the column's maximum (minimum for a descending sequence),
+ * or to where the source's sequence stood, or where the target's already is, whichever is furthest.
+ * A sequence is never moved backwards, nor outside its bounds.
+ */
 export async function resetSequences(
   client: pg.Client,
   plan: TablePlan,
 ): Promise<{ sequence: string; value: string }[]> {
   const done: { sequence: string; value: string }[] = [];
   for (const seq of plan.target.ownedSequences) {
-    const sequence = `${quoteIdent(seq.schema)}.${quoteIdent(seq.name)}`;
-    const { rows } = await client.query<{ max: string | null }>(
-      `SELECT max(${quoteIdent(seq.column)})::text AS max FROM ${qualifiedName(plan.target)}`,
+    const state = await readSequenceState(client, seq);
+    if (!state) continue;
+    const ascending = state.increment > 0n;
+    const { rows } = await client.query<{ v: string | null }>(
+      `SELECT ${ascending ? 'max' : 'min'}(${quoteIdent(seq.column)})::text AS v FROM ${qualifiedName(plan.target)}`,
     );
-    const max = rows[0]?.max;
-    if (max === null || max === undefined) continue;
-    // setval(seq, max) makes the next nextval max + increment; never move a sequence backwards.
-    const { rows: set } = await client.query<{ value: string }>(
-      `SELECT setval($1::regclass, greatest($2::int8, coalesce(pg_sequence_last_value($1::regclass), $2::int8)))::text AS value`,
-      [sequence, max],
-    );
-    done.push({ sequence: `${seq.schema}.${seq.name}`, value: set[0]!.value });
+    const fromSource = plan.entry.ownedSequences.find(
+      (s) => s.schema === seq.schema && s.name === seq.name,
+    )?.lastValue;
+    // A sequence never used would hand out its start next: never set it below that.
+    const current = state.lastValue ?? state.start - state.increment;
+    const candidates = [rows[0]?.v, fromSource, current.toString()]
+      .filter((v): v is string => typeof v === 'string' && /^-?\d+$/.test(v))
+      .map((v) => BigInt(v));
+    if (candidates.length === 0) continue;
+    const value = candidates.reduce((a, b) => (ascending ? (b > a ? b : a) : b < a ? b : a));
+    if (value < state.min || value > state.max) continue;
+    if (value === current) continue;
+    await client.query('SELECT setval($1::regclass, $2::int8, true)', [qualifiedName(seq), value.toString()]);
+    done.push({ sequence: `${seq.schema}.${seq.name}`, value: value.toString() });
   }
   return done;
 }

@@ -1,8 +1,10 @@
 import type pg from 'pg';
+import type { BrokenEdge } from '../catalog/dependency-order.js';
 import { readCatalog } from '../catalog/read-catalog.js';
 import type { TableInfo } from '../catalog/types.js';
 import type { ManifestTable } from '../export/manifest.js';
-import { displayName, qualifiedName } from '../pg/sql.js';
+import { fromTable } from '../export/row-sql.js';
+import { displayName } from '../pg/sql.js';
 import type { DecoderColumn } from './json-to-copy.js';
 import { ROLE_SQL, TABLE_ACCESS_SQL } from './import.sql.js';
 import { typeTakes } from './type-compat.js';
@@ -31,6 +33,8 @@ export interface ImportPreflight {
 export interface PreflightOptions {
   truncate: boolean;
   onConflict: 'error' | 'skip';
+  /** The export's broken cycle edges (metadata.json). */
+  brokenForeignKeys: readonly BrokenEdge[];
 }
 
 /**
@@ -93,7 +97,15 @@ export async function preflight(
         );
       }
     }
-    const nonEmpty = (await client.query(`SELECT 1 FROM ${qualifiedName(target)} LIMIT 1`)).rowCount! > 0;
+    let nonEmpty = false;
+    try {
+      nonEmpty = (await client.query(`SELECT 1 FROM ${fromTable(target)} LIMIT 1`)).rowCount! > 0;
+    } catch (err) {
+      // Row-level security that applies to this role is reported below, with what to do.
+      if (!/row-level security/.test((err as Error).message)) {
+        problems.push(`${label}: cannot read the target table (${(err as Error).message})`);
+      }
+    }
     if (nonEmpty && !options.truncate && options.onConflict !== 'skip') {
       problems.push(
         `${label}: the target table is not empty (use --truncate to empty it first, or --on-conflict skip)`,
@@ -121,6 +133,20 @@ export async function preflight(
       problems.push(
         `${displayName(t.entry)}: role ${role.name} may neither set session_replication_role nor disable the table's triggers (it does not own the table); connect as the owner or a superuser`,
       );
+    }
+  }
+  if (triggerMode === 'disable-user-triggers') {
+    // Foreign keys are checked in this mode, so a table cannot load before a table it references.
+    for (const edge of options.brokenForeignKeys) {
+      const from = tables.find((t) => t.entry.schema === edge.schema && t.entry.name === edge.table);
+      const to = tables.some(
+        (t) => t.entry.schema === edge.references.schema && t.entry.name === edge.references.table,
+      );
+      if (from && to && from.target.foreignKeys.some((fk) => fk.name === edge.foreignKey)) {
+        problems.push(
+          `${displayName(from.entry)}: foreign key ${edge.foreignKey} closes a cycle with ${displayName({ schema: edge.references.schema, name: edge.references.table })}, which cannot load while foreign keys are checked; import as a role that may SET session_replication_role (a superuser, or GRANT SET ON PARAMETER session_replication_role), or drop the foreign key for the import and add it back after`,
+        );
+      }
     }
   }
   return { tables, triggerMode, role: role.name, problems, notes };

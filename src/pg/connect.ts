@@ -5,6 +5,8 @@ import { ConnectionError, UsageError } from '../errors.js';
  * Session settings applied on every connection supamigrate makes, so that no value's text form depends on
  * the server's or the role's defaults: UTC timestamps in ISO form, shortest-exact floats, hex bytea,
  * locale-free money, and no statement or idle timeout cutting a long export short (Supabase sets both).
+ * row_security = off, as pg_dump sets it: a query that row-level security would filter fails instead
+ * of silently returning fewer rows.
  */
 export const SESSION_SETTINGS_SQL = /* SQL */ `
   SET client_encoding = 'UTF8';
@@ -18,6 +20,7 @@ export const SESSION_SETTINGS_SQL = /* SQL */ `
   SET statement_timeout = 0;
   SET lock_timeout = 0;
   SET idle_in_transaction_session_timeout = 0;
+  SET row_security = off;
 `;
 
 export type DbRole = 'source' | 'target';

@@ -164,6 +164,16 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
     expect((error as UsageError).problems).toHaveLength(2);
     expect(String(error)).toMatch(/did you mean public\.devices/);
     await expect(
+      exportDatabase({
+        dbUrl: url,
+        outputDir: out,
+        tables: ['telemetry_daily_2024_01', 'device_overview'],
+        dryRun: true,
+      }),
+    ).rejects.toThrow(
+      /telemetry_daily_2024_01 is a partition of public\.telemetry_daily \(its rows are exported with it\).*device_overview is a view/,
+    );
+    await expect(
       exportDatabase({ dbUrl: url, outputDir: out, schemas: ['nosuch'], dryRun: true }),
     ).rejects.toThrow(/schema "nosuch" does not exist/);
   });

@@ -110,13 +110,13 @@ describe('import pre-flight', () => {
   it('reports every mismatch of the target at once and writes nothing', async () => {
     const targetUrl = await createDatabase('pf_tgt');
     const t = await connectTo(targetUrl);
-    await t.query(`create table a (id int primary key, v integer, extra text not null);
+    await t.query(`create table a (id int primary key, v numeric(5,1), extra text not null);
                    insert into a values (1, 1, 'x');`);
     const error = await importDatabase({ targetUrl, inputDir: dir }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     const problems = (error as UsageError).problems.join('\n');
     expect(problems).toMatch(
-      /public\.a: column "v" is integer in the target but numeric\(10,2\) in the export/,
+      /public\.a: column "v" is numeric\(5,1\) in the target but numeric\(10,2\) in the export/,
     );
     expect(problems).toMatch(/public\.a: column "note" \(text\) is missing in the target/);
     expect(problems).toMatch(/public\.a: target column "extra" is NOT NULL without a default/);

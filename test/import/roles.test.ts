@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
@@ -17,6 +18,9 @@ const SCHEMA = `
   create trigger child_log after insert on child for each row execute function log_insert();
   alter table child enable row level security;
   create policy nobody on child using (false);
+  create table cyc_a (id int primary key, b_id int);
+  create table cyc_b (id int primary key, a_id int references cyc_a(id));
+  alter table cyc_a add foreign key (b_id) references cyc_b(id);
 `;
 
 /**
@@ -45,7 +49,8 @@ describe('import as a role that is not a superuser', () => {
     const sourceUrl = await createDatabase('role_src');
     source = await connectTo(sourceUrl);
     await source.query(SCHEMA);
-    await source.query(`insert into parent select i, 'p' || i from generate_series(1, 50) i;
+    await source.query(`insert into cyc_a values (1, null); insert into cyc_b values (1, 1); update cyc_a set b_id = 1;
+                        insert into parent select i, 'p' || i from generate_series(1, 50) i;
                         insert into child (parent_id, note) select (i % 50) + 1, 'c' || i from generate_series(1, 200) i;`);
     dir = await tempDir('roles');
     await exportDatabase({ dbUrl: sourceUrl, outputDir: dir, skipAuth: true });
@@ -73,6 +78,32 @@ describe('import as a role that is not a superuser', () => {
     await cluster.end();
   });
 
+  it('an export by a role subject to row-level security fails instead of losing rows', async () => {
+    const sourceUrl = new URL(targetUrl);
+    sourceUrl.username = writer;
+    sourceUrl.password = password;
+    const out = await tempDir('rls-export');
+    await admin.query(
+      `insert into parent values (1, 'p'); insert into child (parent_id, note) values (1, 'hidden from writer')`,
+    );
+    try {
+      // Counting already meets the policy: the export stops while planning, before writing a file.
+      await expect(
+        exportDatabase({
+          dbUrl: sourceUrl.toString(),
+          outputDir: out,
+          tables: ['child', 'parent'],
+          skipAuth: true,
+        }),
+      ).rejects.toThrow(
+        /public\.child: cannot count rows: query would be affected by row-level security.*hint: connect as a role that bypasses/,
+      );
+      expect(await readdir(out)).toEqual([]);
+    } finally {
+      await admin.query('truncate parent, child, log');
+    }
+  });
+
   it('a role subject to row-level security is refused before any row is written', async () => {
     const error = await importDatabase({ targetUrl: urlAs(writer), inputDir: dir }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
@@ -86,7 +117,19 @@ describe('import as a role that is not a superuser', () => {
   });
 
   it('the table owner loads with user triggers disabled per table, and they are enabled again', async () => {
-    const result = await importDatabase({ targetUrl: urlAs(owner), inputDir: dir, jobs: 2 });
+    // A foreign-key cycle cannot load while foreign keys are checked: refused before writing.
+    const cycle = await importDatabase({ targetUrl: urlAs(owner), inputDir: dir }).catch((e: unknown) => e);
+    expect(cycle).toBeInstanceOf(UsageError);
+    expect(String(cycle)).toMatch(
+      /foreign key cyc_\w+_fkey closes a cycle with public\.cyc_\w+, which cannot load while foreign keys are checked/,
+    );
+    expect((await admin.query('select count(*)::int as n from parent')).rows[0].n).toBe(0);
+    const result = await importDatabase({
+      targetUrl: urlAs(owner),
+      inputDir: dir,
+      jobs: 2,
+      excludeTables: ['cyc_a', 'cyc_b'],
+    });
     expect(result.failures).toEqual([]);
     expect(result.triggerMode).toBe('disable-user-triggers');
     await expectSameTables(source, admin, [

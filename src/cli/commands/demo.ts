@@ -7,6 +7,7 @@ import { OptionProblems } from '../options.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED } from '../run.js';
 import { progressHandler as importProgress } from './import.js';
+import { tableLine } from './verify.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -66,7 +67,17 @@ export function registerDemo(program: Command): void {
             `User ids: ${formatCount(rewritten)} values rewritten to the new provider's ids in ${result.import.userColumns.length} columns; ${formatCount(kept)} without a mapping kept as they were.`,
           );
         }
+        if (result.verify) {
+          console.log('\nVerify (source, files, target):');
+          for (const t of result.verify.tables) console.log(tableLine(t));
+          console.log(
+            result.verify.ok
+              ? `All ${result.verify.tables.length} tables match: same row counts and content checksums on all three sides.`
+              : `${result.verify.tables.filter((t) => t.status !== 'match').length} tables DIFFER.`,
+          );
+        }
         const failures = [...result.export.failures, ...(result.import?.failures ?? [])];
+        if (result.verify && !result.verify.ok) failures.push({ table: 'verify', error: 'source, files and target differ' });
         for (const f of failures) console.log(`✗ ${f.table}: ${f.error}`);
         return failures.length > 0 ? EXIT_FAILED : 0;
       }),
