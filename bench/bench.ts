@@ -3,7 +3,7 @@
  * same run on the same table.
  *
  * Environment: BENCH_DATABASE_URL (or TEST_DATABASE_URL; default postgresql://postgres@127.0.0.1:5432/postgres)
- * names a server on which a database `supamigrate_bench` is (re)created; BENCH_ROWS (default 1,000,000)
+ * names a server on which a database `supamigrate_bench` is (re)created; BENCH_ROWS (default 3,000,000)
  * rows are generated; BENCH_RUNS (default 3) runs of each way are timed and their medians compared.
  * pg_dump and psql must be on PATH and able to talk to that server. Not a test: it prints figures, it asserts nothing.
  */
@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 
 const run = promisify(execFile);
-const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const ROWS = Number(process.env.BENCH_ROWS ?? 3_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const baseUrl =
   process.env.BENCH_DATABASE_URL ??
@@ -174,7 +174,8 @@ async function main() {
     );
     // The target now holds the last import: verify source, files and target (counts and checksums).
     const verifies: Figures[] = [];
-    for (let i = 0; i < RUNS; i++) verifies.push(await runOne('verify', urlFor(DB), join(dir, 'export'), urlFor(TARGET_DB)));
+    for (let i = 0; i < RUNS; i++)
+      verifies.push(await runOne('verify', urlFor(DB), join(dir, 'export'), urlFor(TARGET_DB)));
     const ver = median(verifies.map((v) => v.seconds));
     console.log(
       `${'supamigrate verify (src+files+tgt)'.padEnd(34)} median ${ver.toFixed(2)} s  (${(ROWS / ver / 1000).toFixed(0)}k rows/s per side)  runs ${verifies.map((v) => v.seconds.toFixed(2)).join(' ')}   peak RSS ${Math.max(...verifies.map((v) => v.maxRssMb)).toFixed(0)} MB`,

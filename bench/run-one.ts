@@ -35,7 +35,10 @@ if (operation === 'export' && url && dir && rest[0]) {
   figures = { rows: result.loaded.reduce((n, l) => n + l.rows, 0) };
 } else if (operation === 'verify' && url && dir && rest[0]) {
   const result = await verify({ dbUrl: url, inputDir: dir, targetUrl: rest[0] });
-  if (!result.ok) throw new Error(`verify found differences: ${JSON.stringify(result.tables.filter((t) => t.status !== 'match'))}`);
+  if (!result.ok)
+    throw new Error(
+      `verify found differences: ${JSON.stringify(result.tables.filter((t) => t.status !== 'match'))}`,
+    );
   figures = { rows: result.tables.reduce((n, t) => n + (t.sides.source?.rows ?? 0), 0) };
 } else {
   console.error('usage: run-one export <url> <dir> <table> [jobs] | run-one import <url> <dir> [jobs]');

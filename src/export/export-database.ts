@@ -12,7 +12,7 @@ import {
   selectTables,
 } from '../catalog/select-tables.js';
 import type { TableInfo } from '../catalog/types.js';
-import { TableError, UsageError } from '../errors.js';
+import { IntegrityError, TableError, UsageError } from '../errors.js';
 import { redactUrl } from '../pg/connect.js';
 import { openSharedSnapshot, type SharedSnapshot } from '../pg/snapshot.js';
 import { displayName } from '../pg/sql.js';
@@ -20,6 +20,7 @@ import { AUTH_IDENTITIES_FILE, AUTH_USERS_FILE, authUsersTable } from '../users/
 import { VERSION } from '../version.js';
 import { exportTable, type TableExportResult } from './export-table.js';
 import { tableFileName } from './file-names.js';
+import { partFileName, rangeCondition, splitTable, type BlockRange } from './split.js';
 import {
   MANIFEST_FILE,
   MANIFEST_FORMAT_VERSION,
@@ -28,6 +29,8 @@ import {
   type ExportManifest,
   type ExportMethod,
   type ManifestFile,
+  type ManifestPart,
+  type ManifestTable,
 } from './manifest.js';
 import type { ExportFormat } from './row-framing.js';
 import { countQuery } from './row-sql.js';
@@ -43,19 +46,26 @@ export interface ExportOptions {
   largeTables?: string[];
   streamingThreshold?: number;
   format?: ExportFormat;
-  /** Tables exported at once, each on its own connection sharing one snapshot. */
+  /** Connections reading at once (tables, or ranges of large tables), all sharing one snapshot. */
   jobs?: number;
+  /** Tables with at least this many rows are split into `jobs` ranges read in parallel. */
+  splitRows?: number;
   dryRun?: boolean;
   /** Replace an export already in outputDir. */
   force?: boolean;
   onEvent?: (event: ExportEvent) => void;
 }
 
+/** Tables with at least this many rows are read in parallel ranges (when --jobs allows). */
+export const DEFAULT_SPLIT_ROWS = 250_000;
+
 export interface PlannedTable {
   schema: string;
   name: string;
   rowCount: number;
   method: ExportMethod;
+  /** Ranges read in parallel, each into its own file (absent: one file). */
+  parts?: number;
   /** `reltuples`, what the planner believed; -1 when never analysed. */
   estimatedRows: number;
 }
@@ -136,19 +146,30 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
     });
     const { order, brokenEdges } = dependencyOrder(selected);
 
-    const planned: (PlannedTable & { info: TableInfo })[] = [];
+    const planned: PlannedExport[] = [];
+    const jobs = Math.max(1, options.jobs ?? 1);
     for (const info of order) {
       const rowCount = await exactCount(coordinator, info);
+      const method = exportMethod(info, rowCount, largeTables, threshold);
+      const ranges =
+        method === 'stream' && snapshot.id
+          ? await splitTable(coordinator, info, rowCount, {
+              jobs,
+              minRows: options.splitRows ?? DEFAULT_SPLIT_ROWS,
+            })
+          : null;
       planned.push({
         schema: info.schema,
         name: info.name,
         rowCount,
-        method: exportMethod(info, rowCount, largeTables, threshold),
+        method,
         estimatedRows: info.estimatedRows,
+        ...(ranges ? { parts: ranges.length } : {}),
         info,
+        ranges,
       });
     }
-    const tables = planned.map(({ info: _info, ...rest }) => rest);
+    const tables = planned.map(({ info: _info, ranges: _ranges, ...rest }) => rest);
     emit({ type: 'plan', tables, brokenForeignKeys: brokenEdges, snapshot: snapshot.id });
     if (options.dryRun) {
       return {
@@ -196,23 +217,39 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
         streamingThreshold: threshold,
         jobs: options.jobs ?? 1,
       },
-      tables: planned.map(({ info, rowCount, method }) => ({
-        schema: info.schema,
-        name: info.name,
-        file: tableFileName(info, format, taken),
-        state: 'pending',
-        rowCount,
-        method,
-        bytes: null,
-        sha256: null,
-        seconds: null,
-        kind: info.kind,
-        columns: info.columns,
-        primaryKey: info.primaryKey,
-        foreignKeys: info.foreignKeys,
-        ownedSequences: info.ownedSequences,
-        rowLevelSecurity: info.rowLevelSecurity,
-      })),
+      tables: planned.map(({ info, rowCount, method, ranges }) => {
+        const file = tableFileName(info, format, taken);
+        return {
+          schema: info.schema,
+          name: info.name,
+          file: ranges ? null : file,
+          ...(ranges
+            ? {
+                parts: ranges.map((blocks, i) => ({
+                  file: partFileName(file, i, ranges.length),
+                  blocks,
+                  state: 'pending' as const,
+                  rowCount: null,
+                  bytes: null,
+                  sha256: null,
+                  seconds: null,
+                })),
+              }
+            : {}),
+          state: 'pending' as const,
+          rowCount,
+          method,
+          bytes: null,
+          sha256: null,
+          seconds: null,
+          kind: info.kind,
+          columns: info.columns,
+          primaryKey: info.primaryKey,
+          foreignKeys: info.foreignKeys,
+          ownedSequences: info.ownedSequences,
+          rowLevelSecurity: info.rowLevelSecurity,
+        };
+      }),
       brokenForeignKeys: brokenEdges,
       authUsers: null,
       authIdentities: null,
@@ -222,51 +259,14 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
     await save();
 
     const failures: { table: string; error: string }[] = [];
-    const jobs = planned.map((p, i) => ({ planned: p, entry: manifest.tables[i]! }));
-    // Biggest first, so that a long table does not start last and leave the other connections idle.
-    jobs.sort((a, b) => b.planned.rowCount - a.planned.rowCount);
-    await runOnWorkers(
-      snapshot,
-      Math.max(1, options.jobs ?? 1),
-      jobs,
-      async (client, { planned: p, entry }) => {
-        emit({ type: 'table-start', schema: p.schema, name: p.name, rowCount: p.rowCount, method: p.method });
-        try {
-          const result = await exportTable(client, {
-            table: p.info,
-            dir: options.outputDir,
-            file: entry.file,
-            format,
-            method: p.method,
-            expectedRows: p.rowCount,
-            onRows: (rows) =>
-              emit({ type: 'table-progress', schema: p.schema, name: p.name, rows, rowCount: p.rowCount }),
-          });
-          Object.assign(entry, {
-            state: 'complete',
-            bytes: result.bytes,
-            sha256: result.sha256,
-            seconds: round(result.seconds),
-          });
-          emit({ type: 'table-done', schema: p.schema, name: p.name, result });
-        } catch (err) {
-          const message = describeError(err);
-          Object.assign(entry, { state: 'failed', error: message });
-          failures.push({ table: displayName(p), error: message });
-          emit({ type: 'table-failed', schema: p.schema, name: p.name, error: message });
-          throw err;
-        } finally {
-          await save();
-        }
-      },
-      (job, err) => {
-        if (job.entry.state === 'pending') {
-          const message = `not exported: ${describeError(err)}`;
-          Object.assign(job.entry, { state: 'failed', error: message });
-          failures.push({ table: displayName(job.planned), error: message });
-        }
-      },
-    );
+    await exportTables(snapshot, planned, manifest, {
+      dir: options.outputDir,
+      format,
+      jobs: Math.max(1, options.jobs ?? 1),
+      emit,
+      save,
+      failures,
+    });
 
     if (!options.skipAuth) {
       await exportAuth(snapshot.coordinator, options.outputDir, format, manifest, emit, failures);
@@ -284,6 +284,138 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
   } finally {
     await snapshot.close();
   }
+}
+
+interface PlannedExport extends PlannedTable {
+  info: TableInfo;
+  ranges: BlockRange[] | null;
+}
+
+interface ExportContext {
+  dir: string;
+  format: ExportFormat;
+  jobs: number;
+  emit: (event: ExportEvent) => void;
+  save: () => Promise<void>;
+  failures: { table: string; error: string }[];
+}
+
+/**
+ * Writes every table, or every range of a split table, on the snapshot's connections. A table is complete
+ * when all its parts are; its row count (the sum of its parts') must equal count(*) in the snapshot.
+ */
+async function exportTables(
+  snapshot: SharedSnapshot,
+  planned: PlannedExport[],
+  manifest: ExportManifest,
+  ctx: ExportContext,
+) {
+  interface Job {
+    table: PlannedExport;
+    entry: ManifestTable;
+    part: ManifestPart | null;
+  }
+  const progress = new Map<
+    ManifestTable,
+    { rows: number[]; started: boolean; done: number; seconds: number }
+  >();
+  const jobs: Job[] = planned.flatMap((table, i): Job[] => {
+    const entry = manifest.tables[i]!;
+    progress.set(entry, { rows: (entry.parts ?? [null]).map(() => 0), started: false, done: 0, seconds: 0 });
+    return entry.parts ? entry.parts.map((part) => ({ table, entry, part })) : [{ table, entry, part: null }];
+  });
+  // Biggest first, so that a long table does not start last and leave the other connections idle.
+  const size = (j: Job) => (j.part ? j.table.rowCount / j.entry.parts!.length : j.table.rowCount);
+  jobs.sort((a, b) => size(b) - size(a));
+
+  const fail = (job: Job, message: string) => {
+    const { table: t, entry } = job;
+    if (job.part) Object.assign(job.part, { state: 'failed', error: message });
+    if (entry.state !== 'failed') {
+      Object.assign(entry, { state: 'failed', error: message });
+      ctx.failures.push({ table: displayName(t), error: message });
+      ctx.emit({ type: 'table-failed', schema: t.schema, name: t.name, error: message });
+    }
+  };
+
+  await runOnWorkers(
+    snapshot,
+    ctx.jobs,
+    jobs,
+    async (client, job) => {
+      const { table: t, entry, part } = job;
+      const state = progress.get(entry)!;
+      const index = part ? entry.parts!.indexOf(part) : 0;
+      if (!state.started) {
+        state.started = true;
+        ctx.emit({
+          type: 'table-start',
+          schema: t.schema,
+          name: t.name,
+          rowCount: t.rowCount,
+          method: t.method,
+        });
+      }
+      try {
+        const result = await exportTable(client, {
+          table: t.info,
+          dir: ctx.dir,
+          file: part ? part.file : entry.file!,
+          format: ctx.format,
+          method: t.method,
+          expectedRows: part ? null : t.rowCount,
+          ...(part ? { where: rangeCondition(part.blocks) } : {}),
+          onRows: (rows) => {
+            state.rows[index] = rows;
+            const total = state.rows.reduce((a, b) => a + b, 0);
+            ctx.emit({
+              type: 'table-progress',
+              schema: t.schema,
+              name: t.name,
+              rows: total,
+              rowCount: t.rowCount,
+            });
+          },
+        });
+        state.seconds = Math.max(state.seconds, result.seconds);
+        if (part)
+          Object.assign(part, {
+            state: 'complete',
+            rowCount: result.rowCount,
+            bytes: result.bytes,
+            sha256: result.sha256,
+            seconds: round(result.seconds),
+          });
+        else Object.assign(entry, { bytes: result.bytes, sha256: result.sha256 });
+        state.done++;
+        if (state.done === (entry.parts?.length ?? 1) && entry.state === 'pending') {
+          const rows = entry.parts ? entry.parts.reduce((n, p) => n + (p.rowCount ?? 0), 0) : result.rowCount;
+          if (rows !== t.rowCount) {
+            throw new IntegrityError(
+              `its parts hold ${rows} rows but count(*) in the same snapshot is ${t.rowCount}`,
+            );
+          }
+          const bytes = entry.parts ? entry.parts.reduce((n, p) => n + (p.bytes ?? 0), 0) : result.bytes;
+          Object.assign(entry, { state: 'complete', bytes, seconds: round(state.seconds) });
+          ctx.emit({
+            type: 'table-done',
+            schema: t.schema,
+            name: t.name,
+            result: { ...result, rowCount: rows, bytes, seconds: state.seconds },
+          });
+        }
+      } catch (err) {
+        fail(job, describeError(err));
+        throw err;
+      } finally {
+        await ctx.save();
+      }
+    },
+    (job, err) => {
+      if (job.entry.state === 'pending' || job.part?.state === 'pending')
+        fail(job, `not exported: ${describeError(err)}`);
+    },
+  );
 }
 
 async function exactCount(client: pg.Client, table: TableInfo): Promise<number> {
@@ -466,7 +598,13 @@ async function checkOutputDir(dir: string, force: boolean): Promise<void> {
  */
 async function clearOldExport(dir: string): Promise<void> {
   const old = await readManifest(dir).catch(() => null);
-  const files = old ? [...old.tables.map((t) => t.file), old.authUsers?.file, old.authIdentities?.file] : [];
+  const files = old
+    ? [
+        ...old.tables.flatMap((t) => [t.file, ...(t.parts ?? []).map((p) => p.file)]),
+        old.authUsers?.file,
+        old.authIdentities?.file,
+      ]
+    : [];
   const partial = (await readdir(dir)).filter((f) => f.startsWith('.') && f.endsWith('.partial'));
   for (const file of [...files, ...partial, MANIFEST_FILE])
     if (file) await rm(join(dir, file), { force: true });

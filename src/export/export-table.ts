@@ -15,8 +15,10 @@ export interface TableExportTarget {
   file: string;
   format: ExportFormat;
   method: ExportMethod;
-  /** The exact count read in the same snapshot: the file must hold exactly this many rows. */
-  expectedRows: number;
+  /** The exact count read in the same snapshot: the file must hold exactly this many rows (null: a part). */
+  expectedRows: number | null;
+  /** Only the rows of this condition (a block range of a split table). */
+  where?: string;
   onRows?: (rows: number) => void;
 }
 
@@ -32,7 +34,7 @@ export interface TableExportResult extends WrittenFile {
  */
 export async function exportTable(client: pg.Client, target: TableExportTarget): Promise<TableExportResult> {
   const started = performance.now();
-  const sql = exportQuery({ ...target.table, columns: [...target.table.columns] });
+  const sql = exportQuery({ ...target.table, columns: [...target.table.columns] }, target.where);
   const path = join(target.dir, target.file);
   let rowCount: number;
   let written: WrittenFile;
@@ -48,7 +50,7 @@ export async function exportTable(client: pg.Client, target: TableExportTarget):
     rowCount = framer.rowCount;
     target.onRows?.(rowCount);
   }
-  if (rowCount !== target.expectedRows) {
+  if (target.expectedRows !== null && rowCount !== target.expectedRows) {
     throw new IntegrityError(
       `wrote ${rowCount} rows but counted ${target.expectedRows} in the same snapshot: the export of this table is not trustworthy`,
     );

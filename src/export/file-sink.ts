@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, rename, rm } from 'node:fs/promises';
+import { chmod, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -39,10 +39,17 @@ export async function writeFileAtomically(
   const temp = partialPath(path);
   const tap = new DigestTap();
   try {
-    // flush: the data is on disk (fsync) before the file is closed, and so before it is renamed.
-    const file = createWriteStream(temp, { mode: 0o600, flush: true });
+    const file = createWriteStream(temp, { mode: 0o600, highWaterMark: 1 << 20 });
     file.once('open', () => void chmod(temp, 0o600).catch(() => undefined));
     await pipeline([...source, tap, file]);
+    // One fsync once all is written (the stream's own `flush` option costs a sync per write): the data
+    // is on disk before the file gets its final name.
+    const handle = await open(temp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
     await rm(temp, { force: true });
     throw err;

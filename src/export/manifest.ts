@@ -16,11 +16,26 @@ export const MANIFEST_FORMAT_VERSION = 1;
 export type ExportMethod = 'stream' | 'batch';
 export type TableState = 'pending' | 'complete' | 'failed';
 
+/** One range of a large table, read on its own connection into its own file (all in one snapshot). */
+export interface ManifestPart {
+  file: string;
+  /** The heap blocks read: ctid from (from,0) up to (to,0); `to` null means to the end of the table. */
+  blocks: [number, number | null];
+  state: TableState;
+  rowCount: number | null;
+  bytes: number | null;
+  sha256: string | null;
+  seconds: number | null;
+  error?: string;
+}
+
 export interface ManifestTable {
   schema: string;
   name: string;
-  /** File name inside the export directory. */
-  file: string;
+  /** File name inside the export directory; null when the table is split into `parts`. */
+  file: string | null;
+  /** A large table read in parallel ranges: one file each. Their rows together are the table's. */
+  parts?: ManifestPart[];
   state: TableState;
   rowCount: number;
   method: ExportMethod;
@@ -62,6 +77,27 @@ export interface ExportManifest {
   authUsers: ManifestFile | null;
   authIdentities: ManifestFile | null;
   notes: string[];
+}
+
+/** A file holding (some of) a table's rows, as import and verify read it. */
+export interface TableFile {
+  file: string;
+  rowCount: number;
+  bytes: number | null;
+  sha256: string | null;
+}
+
+/** The files of a table: its one file, or its parts in order. */
+export function tableFiles(table: ManifestTable): TableFile[] {
+  if (table.parts) {
+    return table.parts.map((p) => ({
+      file: p.file,
+      rowCount: p.rowCount ?? 0,
+      bytes: p.bytes,
+      sha256: p.sha256,
+    }));
+  }
+  return [{ file: table.file ?? '', rowCount: table.rowCount, bytes: table.bytes, sha256: table.sha256 }];
 }
 
 /** Writes metadata.json under a temporary name and renames it, so a reader never sees half of it. */

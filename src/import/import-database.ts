@@ -3,7 +3,7 @@ import { parseTableName } from '../catalog/select-tables.js';
 import { TableError, UsageError } from '../errors.js';
 import { describeError } from '../export/export-database.js';
 import { checkExportFiles } from '../export/file-integrity.js';
-import { readManifest, type ExportManifest, type ManifestTable } from '../export/manifest.js';
+import { readManifest, tableFiles, type ExportManifest, type ManifestTable } from '../export/manifest.js';
 import { connect } from '../pg/connect.js';
 import { displayName, qualifiedName } from '../pg/sql.js';
 import { RowFormatError } from './json-to-copy.js';
@@ -44,7 +44,8 @@ export interface ImportOptions {
 export interface ImportPlanTable {
   schema: string;
   name: string;
-  file: string;
+  /** Its file, or the files of its parts. */
+  files: string[];
   rowCount: number;
   truncate: boolean;
   nonEmpty: boolean;
@@ -95,7 +96,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
 
   const fileCheck = checkExportFiles(
     options.inputDir,
-    selected.map((t) => ({ label: displayName(t), file: t.file, bytes: t.bytes, sha256: t.sha256 })),
+    selected.flatMap((t) => tableFiles(t).map((f) => ({ label: displayName(t), ...f }))),
   );
   const coordinator = await connect(options.targetUrl, { role: 'target' });
   const clients: pg.Client[] = [coordinator];
@@ -120,7 +121,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     const tables: ImportPlanTable[] = pre.tables.map((t) => ({
       schema: t.entry.schema,
       name: t.entry.name,
-      file: t.entry.file,
+      files: tableFiles(t.entry).map((f) => f.file),
       rowCount: t.entry.rowCount,
       truncate: (options.truncate ?? false) && t.nonEmpty,
       nonEmpty: t.nonEmpty,
@@ -156,41 +157,103 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
         });
     }
 
-    const jobs = Math.max(1, Math.min(options.jobs ?? 1, pre.tables.length));
+    const units = pre.tables.flatMap((plan) =>
+      tableFiles(plan.entry).map((file, index) => ({ plan, file, index })),
+    );
+    const jobs = Math.max(1, Math.min(options.jobs ?? 1, units.length));
     for (let i = 1; i < jobs; i++) clients.push(await connect(options.targetUrl, { role: 'target' }));
     const broken = new Set(
       manifest.brokenForeignKeys.map((e) => `${e.schema}\u0000${e.table}\u0000${e.foreignKey}`),
     );
     const byKey = new Map(pre.tables.map((t) => [`${t.entry.schema}\u0000${t.entry.name}`, t]));
-    const dependsOn = (t: TablePlan) =>
+    const referenced = (t: TablePlan) =>
       t.entry.foreignKeys
         .filter((fk) => !broken.has(`${t.entry.schema}\u0000${t.entry.name}\u0000${fk.name}`))
         .map((fk) => byKey.get(`${fk.references.schema}\u0000${fk.references.table}`))
         .filter((d): d is TablePlan => d !== undefined && d !== t);
+    // A part waits for every part of the tables its table references: never a child before its parent.
+    const dependsOn = (unit: (typeof units)[number]) => {
+      const parents = new Set(referenced(unit.plan));
+      return units.filter((u) => parents.has(u.plan));
+    };
 
-    await runInDependencyOrder(pre.tables, dependsOn, jobs, async (plan, lane) => {
+    const progress = new Map(
+      pre.tables.map((t) => [
+        t,
+        {
+          rows: tableFiles(t.entry).map(() => 0),
+          results: [] as LoadResult[],
+          errors: [] as string[],
+          started: false,
+        },
+      ]),
+    );
+    await runInDependencyOrder(units, dependsOn, jobs, async ({ plan, file, index }, lane) => {
       const { schema, name } = plan.entry;
-      emit({ type: 'table-start', schema, name, rowCount: plan.entry.rowCount });
+      const state = progress.get(plan)!;
+      if (!state.started) {
+        state.started = true;
+        emit({ type: 'table-start', schema, name, rowCount: plan.entry.rowCount });
+      }
       try {
-        const loaded = await loadTable(clients[lane]!, plan, {
-          dir: options.inputDir,
-          format: manifest.format,
-          triggerMode: pre.triggerMode,
-          onConflict,
-          rewrites: rewriter?.forTable(schema, name),
-          onRows: (rows) =>
-            emit({ type: 'table-progress', schema, name, rows, rowCount: plan.entry.rowCount }),
-        });
-        result.loaded.push({ schema, name, ...loaded });
-        emit({ type: 'table-done', schema, name, result: loaded });
+        state.results.push(
+          await loadTable(clients[lane]!, plan, file, {
+            dir: options.inputDir,
+            format: manifest.format,
+            triggerMode: pre.triggerMode,
+            onConflict,
+            rewrites: rewriter?.forTable(schema, name),
+            onRows: (rows) => {
+              state.rows[index] = rows;
+              emit({
+                type: 'table-progress',
+                schema,
+                name,
+                rows: state.rows.reduce((a, b) => a + b, 0),
+                rowCount: plan.entry.rowCount,
+              });
+            },
+          }),
+        );
       } catch (err) {
-        const message = describeLoadError(plan.entry, err);
-        result.failures.push({ table: displayName(plan.entry), error: message });
-        emit({ type: 'table-failed', schema, name, error: message });
+        state.errors.push(describeLoadError(file.file, err));
         if (isConnectionLost(err)) {
           clients[lane] = await connect(options.targetUrl, { role: 'target' }).catch(() => clients[lane]!);
         }
       }
+      if (state.results.length + state.errors.length < tableFiles(plan.entry).length) return;
+      // The table's last part is done.
+      if (state.errors.length === 0) {
+        const loaded = {
+          rows: state.results.reduce((n, r) => n + r.rows, 0),
+          inserted: state.results.reduce((n, r) => n + r.inserted, 0),
+          seconds: Math.max(...state.results.map((r) => r.seconds)),
+        };
+        result.loaded.push({ schema, name, ...loaded });
+        emit({ type: 'table-done', schema, name, result: loaded });
+        return;
+      }
+      let message = state.errors.join('; ');
+      if (state.results.length > 0 && onConflict === 'error') {
+        // Some parts of a split table committed: empty the table again, so nothing half-loaded remains.
+        const undo = await connect(options.targetUrl, { role: 'target' }).catch(() => null);
+        const undone = await undo
+          ?.query(
+            `TRUNCATE ${plan.target.kind === 'partitioned' ? '' : 'ONLY '}${qualifiedName(plan.target)}`,
+          )
+          .then(
+            () => true,
+            () => false,
+          );
+        await undo?.end().catch(() => undefined);
+        message += undone
+          ? ' (the parts already loaded were removed again)'
+          : ' (the parts already loaded could NOT be removed: truncate the table before loading it again)';
+      } else if (state.results.length > 0) {
+        message += ' (some parts were loaded: run the import again with --on-conflict skip to finish it)';
+      }
+      result.failures.push({ table: displayName(plan.entry), error: message });
+      emit({ type: 'table-failed', schema, name, error: message });
     });
 
     const loadedNames = new Set(result.loaded.map((l) => `${l.schema}\u0000${l.name}`));
@@ -241,12 +304,12 @@ function selectEntries(manifest: ExportManifest, tables: string[], exclude: stri
   return selected;
 }
 
-function describeLoadError(entry: ManifestTable, err: unknown): string {
-  if (err instanceof RowFormatError) return `${entry.file}: ${err.message}`;
+function describeLoadError(file: string, err: unknown): string {
+  if (err instanceof RowFormatError) return `${file}: ${err.message}`;
   const e = err as { where?: string; message?: string };
   const where = typeof e.where === 'string' ? e.where.match(/COPY [^,]+, line (\d+)/) : null;
   const base = describeError(err);
-  return where ? `${entry.file} row ${where[1]}: ${base}` : base;
+  return where ? `${file} row ${where[1]}: ${base}` : base;
 }
 
 const isConnectionLost = (err: unknown) =>

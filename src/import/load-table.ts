@@ -7,6 +7,7 @@ import copyStreams from 'pg-copy-streams';
 import { IntegrityError } from '../errors.js';
 import { readSequenceState } from '../catalog/read-catalog.js';
 import { qualifiedName, quoteIdent } from '../pg/sql.js';
+import type { TableFile } from '../export/manifest.js';
 import { JsonToCopyText, type ValueRewrite } from './json-to-copy.js';
 import type { TablePlan, TriggerMode } from './preflight.js';
 
@@ -31,13 +32,14 @@ export interface LoadResult {
 const STAGE = 'supamigrate_stage';
 
 /**
- * Loads one table's file in one transaction through COPY FROM STDIN, with user triggers kept from firing.
- * If anything fails, the COPY is aborted (destroying the stream sends CopyFail) and the transaction rolls
- * back: the table is loaded whole or not at all.
+ * Loads one file of a table (its only file, or one part of a split table) in one transaction through
+ * COPY FROM STDIN, with user triggers kept from firing. If anything fails, the COPY is aborted (destroying
+ * the stream sends CopyFail) and the transaction rolls back: the file is loaded whole or not at all.
  */
 export async function loadTable(
   client: pg.Client,
   plan: TablePlan,
+  part: TableFile,
   options: LoadOptions,
 ): Promise<LoadResult> {
   const started = performance.now();
@@ -58,7 +60,7 @@ export async function loadTable(
       );
     }
     const decoder = new JsonToCopyText(decoderColumns, options.format, options.onRows);
-    const file = createReadStream(join(options.dir, plan.entry.file), { highWaterMark: 1 << 20 });
+    const file = createReadStream(join(options.dir, part.file), { highWaterMark: 1 << 20 });
     let copied: number;
     if (loaded.length > 0) {
       const copy = client.query(copyStreams.from(`COPY ${into} (${columnList}) FROM STDIN`));
@@ -72,9 +74,9 @@ export async function loadTable(
       ]);
       copied = inserted.rowCount ?? 0;
     }
-    if (decoder.rowCount !== plan.entry.rowCount || copied !== plan.entry.rowCount) {
+    if (decoder.rowCount !== part.rowCount || copied !== part.rowCount) {
       throw new IntegrityError(
-        `${plan.entry.file} holds ${decoder.rowCount} rows but metadata.json says ${plan.entry.rowCount}`,
+        `${part.file} holds ${decoder.rowCount} rows but metadata.json says ${part.rowCount}`,
       );
     }
     let inserted = copied;

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { UsageError } from '../errors.js';
-import type { ManifestTable } from '../export/manifest.js';
+import { tableFiles, type ManifestTable } from '../export/manifest.js';
 import { displayName, qualifiedName, quoteIdent } from '../pg/sql.js';
 import type { UserMap } from '../users/user-map.js';
 import { JsonToCopyText, type ValueRewrite } from './json-to-copy.js';
@@ -128,12 +128,14 @@ export async function scanUserColumns(
       load: rewrites.has(column.name),
       rewrite: rewrites.get(column.name),
     }));
-    const sink = new Writable({ write: (_chunk, _enc, done) => done() });
-    await pipeline(
-      createReadStream(join(dir, plan.entry.file), { highWaterMark: 1 << 20 }),
-      new JsonToCopyText(columns, format),
-      sink,
-    );
+    for (const file of tableFiles(plan.entry)) {
+      const sink = new Writable({ write: (_chunk, _enc, done) => done() });
+      await pipeline(
+        createReadStream(join(dir, file.file), { highWaterMark: 1 << 20 }),
+        new JsonToCopyText(columns, format),
+        sink,
+      );
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type pg from 'pg';
-import type { ManifestTable } from '../export/manifest.js';
+import { tableFiles, type ManifestTable } from '../export/manifest.js';
 import { columnJson, fromTable, rowJson, type ValueSql } from '../export/row-sql.js';
 import { forEachFileRow } from './file-rows.js';
 
@@ -56,8 +56,11 @@ export async function fileChecksum(
   format: 'json' | 'ndjson',
 ): Promise<Checksum> {
   let sum = 0n;
-  const rows = await forEachFileRow(join(dir, table.file), format, (buf, start, end) => {
-    sum += rowHash64(buf, start, end);
-  });
+  let rows = 0;
+  for (const file of tableFiles(table)) {
+    rows += await forEachFileRow(join(dir, file.file), format, (buf, start, end) => {
+      sum += rowHash64(buf, start, end);
+    });
+  }
   return { rows, hash: toHex(sum) };
 }

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import copyStreams from 'pg-copy-streams';
-import type { ManifestTable } from '../export/manifest.js';
+import { tableFiles, type ManifestTable } from '../export/manifest.js';
 import type { ValueSql } from '../export/row-sql.js';
 import { copyEscape } from '../import/json-to-copy.js';
 import { quoteIdent } from '../pg/sql.js';
@@ -55,17 +55,19 @@ export async function* fileKeyed(
   const temp = quoteIdent('supamigrate_file_keys');
   await scratch.query(`DROP TABLE IF EXISTS pg_temp.${temp}`);
   await scratch.query(`CREATE TEMP TABLE ${temp} (k text, h text)`);
-  const path = join(dir, table.file);
   const keyOf = (buf: Buffer, start: number, end: number, h: string) =>
     table.primaryKey.length > 0 ? rowValuesText(buf, start, end, table.primaryKey) : h;
-  await pipeline(
-    createReadStream(path, { highWaterMark: 1 << 20 }),
-    new RowScanner(path, format, (buf, start, end) => {
-      const h = createHash('md5').update(buf.subarray(start, end)).digest('hex');
-      return `${copyEscape(keyOf(buf, start, end, h))}\t${h}\n`;
-    }),
-    scratch.query(copyStreams.from(`COPY ${temp} (k, h) FROM STDIN`)),
-  );
+  for (const file of tableFiles(table)) {
+    const path = join(dir, file.file);
+    await pipeline(
+      createReadStream(path, { highWaterMark: 1 << 20 }),
+      new RowScanner(path, format, (buf, start, end) => {
+        const h = createHash('md5').update(buf.subarray(start, end)).digest('hex');
+        return `${copyEscape(keyOf(buf, start, end, h))}\t${h}\n`;
+      }),
+      scratch.query(copyStreams.from(`COPY ${temp} (k, h) FROM STDIN`)),
+    );
+  }
   try {
     yield* cursorRows(scratch, `SELECT k, h FROM ${temp} ORDER BY k COLLATE "C"`);
   } finally {

@@ -3,7 +3,7 @@ import { parseTableName } from '../catalog/select-tables.js';
 import { UsageError } from '../errors.js';
 import { describeError } from '../export/export-database.js';
 import { checkExportFiles } from '../export/file-integrity.js';
-import { readManifest, type ManifestTable } from '../export/manifest.js';
+import { readManifest, tableFiles, type ManifestTable } from '../export/manifest.js';
 import type { ValueSql } from '../export/row-sql.js';
 import { findUserColumns, type UserColumn } from '../import/user-columns.js';
 import { connect } from '../pg/connect.js';
@@ -95,13 +95,14 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       ? await open(scratchUrl, options.targetUrl ? 'target' : 'source', 'BEGIN')
       : null;
 
-    const fileChecks = new Map<string, string>();
-    for (const problem of await checkExportFiles(
-      options.inputDir,
-      selected.map((t) => ({ label: displayName(t), file: t.file, bytes: t.bytes, sha256: t.sha256 })),
-    )) {
-      const file = selected.find((t) => problem.startsWith(`${t.file} `));
-      if (file) fileChecks.set(file.file, problem);
+    // Every file of every table against its bytes and sha256 in metadata.json, by table.
+    const fileChecks = new Map<ManifestTable, string[]>();
+    for (const table of selected.filter((t) => t.state === 'complete')) {
+      const problems = await checkExportFiles(
+        options.inputDir,
+        tableFiles(table).map((f) => ({ label: displayName(table), ...f })),
+      );
+      if (problems.length > 0) fileChecks.set(table, problems);
     }
     const fileProblems = manifest.authUsers
       ? await checkExportFiles(options.inputDir, [
@@ -136,7 +137,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         target,
         scratch,
         mapped,
-        fileProblem: fileChecks.get(table.file),
+        fileProblems: fileChecks.get(table) ?? [],
       });
       results.push(result);
       options.onEvent?.({ type: 'table', table: result });
@@ -159,7 +160,7 @@ interface TableContext {
   target: pg.Client | null;
   scratch: pg.Client | null;
   mapped: ValueSql | undefined;
-  fileProblem: string | undefined;
+  fileProblems: string[];
 }
 
 async function verifyTable(table: ManifestTable, ctx: TableContext): Promise<TableVerification> {
@@ -185,7 +186,7 @@ async function verifyTable(table: ManifestTable, ctx: TableContext): Promise<Tab
     return { ...result, status: 'error', problems: [describeError(err)] };
   }
   const { source, files, target } = result.sides;
-  if (ctx.fileProblem) result.problems.push(ctx.fileProblem);
+  result.problems.push(...ctx.fileProblems);
   if (files!.rows !== table.rowCount)
     result.problems.push(`the file holds ${files!.rows} rows, metadata.json says ${table.rowCount}`);
   const differ = (a?: Checksum, b?: Checksum) => a && b && (a.rows !== b.rows || a.hash !== b.hash);

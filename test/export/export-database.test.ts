@@ -64,7 +64,7 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
 
   it('writes files that parse as arrays of rowCount rows, with the bytes and sha256 of metadata.json', async () => {
     for (const t of manifest.tables) {
-      const bytes = await readFile(join(dir, t.file));
+      const bytes = await readFile(join(dir, t.file!));
       expect(bytes.length).toBe(t.bytes);
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(t.sha256);
       const rows = JSON.parse(bytes.toString('utf8')) as unknown[];
@@ -188,7 +188,7 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
       skipAuth: true,
     });
     for (const t of result.manifest!.tables) {
-      const lines = (await readFile(join(out, t.file), 'utf8')).split('\n').filter(Boolean);
+      const lines = (await readFile(join(out, t.file!), 'utf8')).split('\n').filter(Boolean);
       expect(t.file).toMatch(/\.ndjson$/);
       expect(lines).toHaveLength(t.rowCount);
       for (const line of lines.slice(0, 50)) expect(typeof JSON.parse(line)).toBe('object');

@@ -21,7 +21,7 @@ async function exportRows(
     jobs: 1,
   });
   expect(result.failures).toEqual([]);
-  const text = await readFile(join(dir, result.manifest!.tables[0]!.file), 'utf8');
+  const text = await readFile(join(dir, result.manifest!.tables[0]!.file!), 'utf8');
   return { rows: JSON.parse(text) as Record<string, unknown>[], text };
 }
 

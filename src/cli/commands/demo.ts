@@ -77,7 +77,8 @@ export function registerDemo(program: Command): void {
           );
         }
         const failures = [...result.export.failures, ...(result.import?.failures ?? [])];
-        if (result.verify && !result.verify.ok) failures.push({ table: 'verify', error: 'source, files and target differ' });
+        if (result.verify && !result.verify.ok)
+          failures.push({ table: 'verify', error: 'source, files and target differ' });
         for (const f of failures) console.log(`✗ ${f.table}: ${f.error}`);
         return failures.length > 0 ? EXIT_FAILED : 0;
       }),

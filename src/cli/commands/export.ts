@@ -2,7 +2,12 @@ import type { Command } from 'commander';
 import { describeEdge } from '../../catalog/dependency-order.js';
 import { DEFAULT_LARGE_TABLES, DEFAULT_STREAMING_THRESHOLD } from '../../catalog/select-tables.js';
 import { UsageError } from '../../errors.js';
-import { exportDatabase, type ExportEvent, type ExportResult } from '../../export/export-database.js';
+import {
+  DEFAULT_SPLIT_ROWS,
+  exportDatabase,
+  type ExportEvent,
+  type ExportResult,
+} from '../../export/export-database.js';
 import type { ExportFormat } from '../../export/row-framing.js';
 import { displayName } from '../../pg/sql.js';
 import { formatBytes, formatCount, formatRate, textTable } from '../format.js';
@@ -23,6 +28,7 @@ interface ExportFlags {
   dryRun?: boolean;
   format: string;
   jobs?: string;
+  splitRows?: string;
   force?: boolean;
   json?: boolean;
 }
@@ -49,6 +55,10 @@ export function registerExport(program: Command): void {
     .option('--skip-auth', 'do not export auth.users and auth.identities')
     .option('--format <format>', 'json (one array per file) or ndjson (one row per line)', 'json')
     .option('-j, --jobs <n>', `tables exported at once, sharing one snapshot (default: ${defaultJobs()})`)
+    .option(
+      '--split-rows <n>',
+      `read tables of at least this many rows in --jobs parallel ranges (default: ${DEFAULT_SPLIT_ROWS})`,
+    )
     .option('--force', 'replace an export already in the output directory')
     .option('--dry-run', 'list the tables in dependency order with exact row counts; write nothing')
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
@@ -70,6 +80,7 @@ async function runExport(flags: ExportFlags): Promise<number> {
   const format = check.oneOf<ExportFormat>(flags.format, '--format', ['json', 'ndjson']);
   const streamingThreshold = check.integer(flags.streamingThreshold, '--streaming-threshold', 0);
   const jobs = check.integer(flags.jobs, '--jobs', 1) ?? defaultJobs();
+  const splitRows = check.integer(flags.splitRows, '--split-rows', 1);
   if (check.problems.length > 0) throw new UsageError(check.problems);
 
   const display = new ProgressDisplay(process.stderr, 'exporting');
@@ -87,6 +98,7 @@ async function runExport(flags: ExportFlags): Promise<number> {
       skipAuth: flags.skipAuth ?? false,
       format,
       jobs,
+      splitRows,
       dryRun: flags.dryRun ?? false,
       force: flags.force ?? false,
       onEvent: flags.dryRun ? undefined : progressHandler(display),
@@ -162,7 +174,7 @@ function printPlan(result: ExportResult): void {
     String(i + 1),
     displayName(t),
     formatCount(t.rowCount),
-    t.method,
+    t.parts ? `${t.method}, ${t.parts} parts` : t.method,
   ]);
   console.log(`Dry run: ${result.tables.length} tables in dependency order (nothing written)\n`);
   console.log(textTable(['#', 'table', 'rows', 'method'], rows, [0, 2]));
@@ -186,7 +198,7 @@ function printSummary(result: ExportResult): void {
     t.state === 'complete' ? formatCount(t.rowCount) : t.state,
     t.bytes === null ? '-' : formatBytes(t.bytes),
     t.seconds === null ? '' : t.seconds.toFixed(2),
-    t.file,
+    'parts' in t && t.parts ? `${t.parts.length} parts: ${t.parts[0]!.file} …` : (t.file ?? ''),
   ]);
   console.log(`\n${textTable(['table', 'rows', 'bytes', 'seconds', 'file'], rows, [1, 2, 3])}`);
   const total = manifest.tables.reduce((n, t) => n + (t.state === 'complete' ? t.rowCount : 0), 0);

@@ -143,7 +143,7 @@ function printPlan(result: ImportResult): void {
     displayName(t),
     formatCount(t.rowCount),
     t.truncate ? 'truncate first' : t.nonEmpty ? 'NOT EMPTY' : 'empty',
-    t.file,
+    t.files.length > 1 ? `${t.files.length} parts: ${t.files[0]} …` : t.files[0]!,
   ]);
   console.log(textTable(['#', 'table', 'rows', 'target', 'file'], rows, [0, 2]));
   console.log(
