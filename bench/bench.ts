@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -17,6 +17,8 @@ import pg from 'pg';
 const run = promisify(execFile);
 const ROWS = Number(process.env.BENCH_ROWS ?? 3_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Connections for export and import: the number of cores, as the CLI's default. */
+const JOBS = Number(process.env.BENCH_JOBS ?? availableParallelism());
 const baseUrl =
   process.env.BENCH_DATABASE_URL ??
   process.env.TEST_DATABASE_URL ??
@@ -131,7 +133,7 @@ async function main() {
       const d = await timePgDump(dir);
       dumps.push(d.seconds);
       dumpBytes = d.bytes;
-      exports.push(await timeExport(dir, 1));
+      exports.push(await timeExport(dir, JOBS));
     }
     const copyFile = join(dir, 'rows.copy');
     await run('psql', ['-X', '-q', '-d', urlFor(DB), '-c', `\\copy ${TABLE} TO '${copyFile}'`]);
@@ -139,7 +141,7 @@ async function main() {
     const imports: Figures[] = [];
     for (let i = 0; i < RUNS; i++) {
       copies.push(await timePsqlCopyIn(copyFile));
-      imports.push(await timeImport(dir, 1));
+      imports.push(await timeImport(dir, JOBS));
     }
     const line = (label: string, seconds: number, bytes: number, runs: number[]) =>
       console.log(

@@ -42,3 +42,11 @@ export class IntegrityError extends Error {
     this.name = this.constructor.name;
   }
 }
+
+/** The run was stopped by a signal (Ctrl-C, SIGTERM): what is complete is recorded, the rest is not. */
+export class InterruptedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}

@@ -12,7 +12,8 @@ import {
   selectTables,
 } from '../catalog/select-tables.js';
 import type { TableInfo } from '../catalog/types.js';
-import { IntegrityError, TableError, UsageError } from '../errors.js';
+import { IntegrityError, InterruptedError, TableError, UsageError } from '../errors.js';
+import { checkExportFiles } from './file-integrity.js';
 import { redactUrl } from '../pg/connect.js';
 import { openSharedSnapshot, type SharedSnapshot } from '../pg/snapshot.js';
 import { displayName } from '../pg/sql.js';
@@ -53,6 +54,13 @@ export interface ExportOptions {
   dryRun?: boolean;
   /** Replace an export already in outputDir. */
   force?: boolean;
+  /**
+   * Finish an interrupted export in outputDir: complete tables (and parts) whose files still match their
+   * sha256 are kept, the rest is exported again, with the original run's choices of tables and format.
+   */
+  resume?: boolean;
+  /** Stops the export: unfinished files are removed, metadata.json says what is complete. */
+  signal?: AbortSignal;
   onEvent?: (event: ExportEvent) => void;
 }
 
@@ -109,13 +117,24 @@ export function exportMethod(
  */
 export async function exportDatabase(options: ExportOptions): Promise<ExportResult> {
   const emit = options.onEvent ?? (() => undefined);
-  const schemas = options.schemas?.length ? options.schemas : ['public'];
-  const largeTables = options.largeTables ?? [...DEFAULT_LARGE_TABLES];
-  const threshold = options.streamingThreshold ?? DEFAULT_STREAMING_THRESHOLD;
-  const format = options.format ?? 'json';
-  const tableArgs = options.tables ?? [];
+  const previous = options.resume ? await previousExport(options.outputDir) : null;
+  // A resumed export keeps the choices of the run it finishes.
+  const chosen = previous
+    ? { ...options, ...(previous.options as Partial<ExportOptions>), format: previous.format }
+    : options;
+  const schemas = chosen.schemas?.length ? chosen.schemas : ['public'];
+  const largeTables = chosen.largeTables ?? [...DEFAULT_LARGE_TABLES];
+  const threshold = chosen.streamingThreshold ?? DEFAULT_STREAMING_THRESHOLD;
+  const format = chosen.format ?? 'json';
+  const tableArgs = chosen.tables ?? [];
+  options = {
+    ...options,
+    excludeTables: chosen.excludeTables,
+    skipLarge: chosen.skipLarge,
+    skipAuth: chosen.skipAuth,
+  };
 
-  if (!options.dryRun) await checkOutputDir(options.outputDir, options.force ?? false);
+  if (!options.dryRun) await checkOutputDir(options.outputDir, (options.force ?? false) || Boolean(previous));
   const snapshot = await openSharedSnapshot(options.dbUrl);
   try {
     const { coordinator } = snapshot;
@@ -149,6 +168,21 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
     const planned: PlannedExport[] = [];
     const jobs = Math.max(1, options.jobs ?? 1);
     for (const info of order) {
+      const kept = previous ? await keepable(options.outputDir, previous, info) : null;
+      if (kept) {
+        planned.push({
+          schema: info.schema,
+          name: info.name,
+          rowCount: kept.rowCount,
+          method: kept.method,
+          estimatedRows: info.estimatedRows,
+          ...(kept.parts ? { parts: kept.parts.length } : {}),
+          info,
+          ranges: kept.parts ? kept.parts.map((p) => p.blocks) : null,
+          kept,
+        });
+        continue;
+      }
       const rowCount = await exactCount(coordinator, info);
       const method = exportMethod(info, rowCount, largeTables, threshold);
       const ranges =
@@ -169,7 +203,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
         ranges,
       });
     }
-    const tables = planned.map(({ info: _info, ranges: _ranges, ...rest }) => rest);
+    const tables = planned.map(({ info: _info, ranges: _ranges, kept: _kept, ...rest }) => rest);
     emit({ type: 'plan', tables, brokenForeignKeys: brokenEdges, snapshot: snapshot.id });
     if (options.dryRun) {
       return {
@@ -182,9 +216,10 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       };
     }
 
-    await clearOldExport(options.outputDir);
+    await clearOldExport(options.outputDir, Boolean(previous));
     // Where each sequence stands, so the import can set the target's no lower (as pg_dump's setval does).
-    for (const { info } of planned) {
+    for (const { info, kept } of planned) {
+      if (kept) continue;
       for (const seq of info.ownedSequences) {
         seq.lastValue =
           (await readSequenceState(coordinator, seq).catch(() => null))?.lastValue?.toString() ?? null;
@@ -217,9 +252,11 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
         streamingThreshold: threshold,
         jobs: options.jobs ?? 1,
       },
-      tables: planned.map(({ info, rowCount, method, ranges }) => {
+      tables: planned.map(({ info, rowCount, method, ranges, kept }) => {
         const file = tableFileName(info, format, taken);
+        if (kept) return kept;
         return {
+          snapshot: snapshot.id,
           schema: info.schema,
           name: info.name,
           file: ranges ? null : file,
@@ -233,6 +270,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
                   bytes: null,
                   sha256: null,
                   seconds: null,
+                  snapshot: snapshot.id,
                 })),
               }
             : {}),
@@ -255,6 +293,13 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       authIdentities: null,
       notes: [],
     };
+    if (previous) {
+      const keptCount = planned.filter((p) => p.kept?.state === 'complete').length;
+      const note = `resumed ${new Date().toISOString()}: ${keptCount} table(s) kept from the run of ${previous.exportedAt} (snapshot ${previous.snapshot ?? 'none'}), the rest read in snapshot ${snapshot.id ?? 'none'}; rows written in between may make them disagree (each table records its snapshot; verify against the source to check)`;
+      manifest.notes.push(...previous.notes, note);
+      manifest.exportedAt = previous.exportedAt;
+      emit({ type: 'note', message: note });
+    }
     const save = serialized(() => writeManifest(options.outputDir, manifest));
     await save();
 
@@ -266,10 +311,27 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       emit,
       save,
       failures,
+      signal: options.signal,
+      snapshotId: snapshot.id,
     });
+    if (options.signal?.aborted) {
+      await save();
+      const done = manifest.tables.filter((t) => t.state === 'complete').length;
+      throw new InterruptedError(
+        `export interrupted: ${done} of ${manifest.tables.length} tables complete in ${options.outputDir}; finish it with supamigrate export --resume`,
+      );
+    }
 
-    if (!options.skipAuth) {
+    const authDone = (e: ManifestFile | null) => e?.state === 'complete';
+    if (
+      !options.skipAuth &&
+      !(previous && authDone(previous.authUsers) && authDone(previous.authIdentities))
+    ) {
       await exportAuth(snapshot.coordinator, options.outputDir, format, manifest, emit, failures);
+    }
+    if (previous && !options.skipAuth && authDone(previous.authUsers) && authDone(previous.authIdentities)) {
+      manifest.authUsers = previous.authUsers;
+      manifest.authIdentities = previous.authIdentities;
     }
     if (failures.length === 0) manifest.completedAt = new Date().toISOString();
     await save();
@@ -289,6 +351,8 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
 interface PlannedExport extends PlannedTable {
   info: TableInfo;
   ranges: BlockRange[] | null;
+  /** --resume: the earlier run's entry, kept (complete) or partly kept (some parts complete). */
+  kept?: ManifestTable;
 }
 
 interface ExportContext {
@@ -298,6 +362,8 @@ interface ExportContext {
   emit: (event: ExportEvent) => void;
   save: () => Promise<void>;
   failures: { table: string; error: string }[];
+  signal?: AbortSignal;
+  snapshotId: string | null;
 }
 
 /**
@@ -321,8 +387,17 @@ async function exportTables(
   >();
   const jobs: Job[] = planned.flatMap((table, i): Job[] => {
     const entry = manifest.tables[i]!;
-    progress.set(entry, { rows: (entry.parts ?? [null]).map(() => 0), started: false, done: 0, seconds: 0 });
-    return entry.parts ? entry.parts.map((part) => ({ table, entry, part })) : [{ table, entry, part: null }];
+    const alreadyDone = entry.parts?.filter((p) => p.state === 'complete') ?? [];
+    progress.set(entry, {
+      rows: (entry.parts ?? [null]).map((p) => (p?.state === 'complete' ? (p.rowCount ?? 0) : 0)),
+      started: false,
+      done: alreadyDone.length,
+      seconds: 0,
+    });
+    if (entry.state === 'complete') return [];
+    return entry.parts
+      ? entry.parts.filter((part) => part.state !== 'complete').map((part) => ({ table, entry, part }))
+      : [{ table, entry, part: null }];
   });
   // Biggest first, so that a long table does not start last and leave the other connections idle.
   const size = (j: Job) => (j.part ? j.table.rowCount / j.entry.parts!.length : j.table.rowCount);
@@ -330,6 +405,7 @@ async function exportTables(
 
   const fail = (job: Job, message: string) => {
     const { table: t, entry } = job;
+    if (ctx.signal?.aborted) return; // interrupted, not failed: it stays pending, and --resume redoes it
     if (job.part) Object.assign(job.part, { state: 'failed', error: message });
     if (entry.state !== 'failed') {
       Object.assign(entry, { state: 'failed', error: message });
@@ -364,6 +440,7 @@ async function exportTables(
           format: ctx.format,
           method: t.method,
           expectedRows: part ? null : t.rowCount,
+          signal: ctx.signal,
           ...(part ? { where: rangeCondition(part.blocks) } : {}),
           onRows: (rows) => {
             state.rows[index] = rows;
@@ -385,18 +462,28 @@ async function exportTables(
             bytes: result.bytes,
             sha256: result.sha256,
             seconds: round(result.seconds),
+            snapshot: ctx.snapshotId,
           });
         else Object.assign(entry, { bytes: result.bytes, sha256: result.sha256 });
         state.done++;
         if (state.done === (entry.parts?.length ?? 1) && entry.state === 'pending') {
           const rows = entry.parts ? entry.parts.reduce((n, p) => n + (p.rowCount ?? 0), 0) : result.rowCount;
-          if (rows !== t.rowCount) {
+          // Parts read in different snapshots (--resume) cannot be held to one count(*).
+          const oneSnapshot =
+            !entry.parts || entry.parts.every((p) => p.snapshot === entry.parts![0]!.snapshot);
+          if (oneSnapshot && !t.kept && rows !== t.rowCount) {
             throw new IntegrityError(
               `its parts hold ${rows} rows but count(*) in the same snapshot is ${t.rowCount}`,
             );
           }
           const bytes = entry.parts ? entry.parts.reduce((n, p) => n + (p.bytes ?? 0), 0) : result.bytes;
-          Object.assign(entry, { state: 'complete', bytes, seconds: round(state.seconds) });
+          Object.assign(entry, {
+            state: 'complete',
+            rowCount: rows,
+            bytes,
+            seconds: round(state.seconds),
+            exportedAt: new Date().toISOString(),
+          });
           ctx.emit({
             type: 'table-done',
             schema: t.schema,
@@ -520,6 +607,7 @@ async function runOnWorkers<J>(
   queue: J[],
   work: (client: pg.Client, job: J) => Promise<void>,
   abandon: (job: J, err: unknown) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const pending = [...queue];
   const count = snapshot.id ? Math.min(jobs, pending.length) : 1;
@@ -528,6 +616,10 @@ async function runOnWorkers<J>(
     let client: pg.Client | null = index === 0 ? snapshot.coordinator : null;
     const owned = index !== 0;
     for (let job = pending.shift(); job !== undefined; job = pending.shift()) {
+      if (signal?.aborted) {
+        pending.unshift(job);
+        break;
+      }
       try {
         client ??= await snapshot.openWorker();
       } catch (err) {
@@ -558,7 +650,63 @@ async function runOnWorkers<J>(
     if (owned && client) await client.end().catch(() => undefined);
   };
   await Promise.all(Array.from({ length: count }, (_, i) => worker(i)));
-  for (const job of pending) abandon(job, lastError);
+  if (!signal?.aborted) for (const job of pending) abandon(job, lastError);
+}
+
+/** The export --resume finishes: its metadata.json must be there. */
+async function previousExport(dir: string): Promise<ExportManifest> {
+  const manifest = await readManifest(dir).catch((err: unknown) => {
+    throw new UsageError(`nothing to resume in ${dir}: ${(err as Error).message}`, { cause: err });
+  });
+  return manifest;
+}
+
+/**
+ * --resume: the earlier run's entry for this table, if any of it can be kept: it must describe the same
+ * columns, and its complete files must still match their sha256. Parts that cannot be kept are reset to
+ * pending, to be read again.
+ */
+async function keepable(
+  dir: string,
+  previous: ExportManifest,
+  info: TableInfo,
+): Promise<ManifestTable | null> {
+  const entry = previous.tables.find((t) => t.schema === info.schema && t.name === info.name);
+  if (!entry) return null;
+  const sameColumns =
+    JSON.stringify(entry.columns.map((c) => [c.name, c.type])) ===
+    JSON.stringify(info.columns.map((c) => [c.name, c.type]));
+  if (!sameColumns) return null;
+  if (!entry.parts) {
+    if (entry.state !== 'complete') return null;
+    const problems = await checkExportFiles(dir, [
+      { label: info.name, file: entry.file!, bytes: entry.bytes, sha256: entry.sha256 },
+    ]);
+    return problems.length === 0 ? entry : null;
+  }
+  let keptParts = 0;
+  for (const part of entry.parts) {
+    const intact =
+      part.state === 'complete' &&
+      (
+        await checkExportFiles(dir, [
+          { label: info.name, file: part.file, bytes: part.bytes, sha256: part.sha256 },
+        ])
+      ).length === 0;
+    if (intact) keptParts++;
+    else
+      Object.assign(part, {
+        state: 'pending',
+        rowCount: null,
+        bytes: null,
+        sha256: null,
+        seconds: null,
+        error: undefined,
+      });
+  }
+  if (keptParts === 0) return null;
+  if (keptParts < entry.parts.length) Object.assign(entry, { state: 'pending', error: undefined });
+  return entry;
 }
 
 /**
@@ -596,8 +744,8 @@ async function checkOutputDir(dir: string, force: boolean): Promise<void> {
  * With --force: removes the previous export's files (those its metadata.json lists) and any temporary
  * `.…partial` files an interrupted run left, so nothing stale stays beside the new export.
  */
-async function clearOldExport(dir: string): Promise<void> {
-  const old = await readManifest(dir).catch(() => null);
+async function clearOldExport(dir: string, resuming: boolean): Promise<void> {
+  const old = resuming ? null : await readManifest(dir).catch(() => null);
   const files = old
     ? [
         ...old.tables.flatMap((t) => [t.file, ...(t.parts ?? []).map((p) => p.file)]),
@@ -606,7 +754,7 @@ async function clearOldExport(dir: string): Promise<void> {
       ]
     : [];
   const partial = (await readdir(dir)).filter((f) => f.startsWith('.') && f.endsWith('.partial'));
-  for (const file of [...files, ...partial, MANIFEST_FILE])
+  for (const file of [...files, ...partial, ...(resuming ? [] : [MANIFEST_FILE])])
     if (file) await rm(join(dir, file), { force: true });
 }
 

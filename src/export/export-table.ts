@@ -20,6 +20,8 @@ export interface TableExportTarget {
   /** Only the rows of this condition (a block range of a split table). */
   where?: string;
   onRows?: (rows: number) => void;
+  /** Aborting stops the copy and removes the unfinished file. */
+  signal?: AbortSignal;
 }
 
 export interface TableExportResult extends WrittenFile {
@@ -41,12 +43,16 @@ export async function exportTable(client: pg.Client, target: TableExportTarget):
   if (target.method === 'stream') {
     const copy = client.query(copyStreams.to(`COPY (${sql}) TO STDOUT (FORMAT binary)`));
     const rows = new CopyBinaryToRows(target.format, target.onRows);
-    written = await writeFileAtomically(path, copy, rows);
+    written = await writeFileAtomically(path, [copy, rows], target.signal);
     rowCount = rows.rowCount;
   } else {
     const result = await client.query<[string]>({ text: sql, rowMode: 'array' });
     const framer = new RowFramer(target.format);
-    written = await writeFileAtomically(path, Readable.from(batchChunks(result.rows, framer)));
+    written = await writeFileAtomically(
+      path,
+      [Readable.from(batchChunks(result.rows, framer))],
+      target.signal,
+    );
     rowCount = framer.rowCount;
     target.onRows?.(rowCount);
   }

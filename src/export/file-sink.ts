@@ -34,14 +34,15 @@ export const partialPath = (path: string) => join(dirname(path), `.${basename(pa
  */
 export async function writeFileAtomically(
   path: string,
-  ...source: [Readable, ...Transform[]]
+  source: [Readable, ...Transform[]],
+  signal?: AbortSignal,
 ): Promise<WrittenFile> {
   const temp = partialPath(path);
   const tap = new DigestTap();
   try {
     const file = createWriteStream(temp, { mode: 0o600, highWaterMark: 1 << 20 });
     file.once('open', () => void chmod(temp, 0o600).catch(() => undefined));
-    await pipeline([...source, tap, file]);
+    await pipeline([...source, tap, file], signal ? { signal } : {});
     // One fsync once all is written (the stream's own `flush` option costs a sync per write): the data
     // is on disk before the file gets its final name.
     const handle = await open(temp, 'r+');

@@ -26,6 +26,8 @@ export interface ManifestPart {
   bytes: number | null;
   sha256: string | null;
   seconds: number | null;
+  /** The snapshot this part was read in (it may differ from the table's after --resume). */
+  snapshot?: string | null;
   error?: string;
 }
 
@@ -48,6 +50,10 @@ export interface ManifestTable {
   foreignKeys: ForeignKey[];
   ownedSequences: OwnedSequence[];
   rowLevelSecurity: boolean;
+  /** The snapshot the table was read in: after `export --resume`, tables kept from the earlier run keep theirs. */
+  snapshot?: string | null;
+  /** When its rows were read. */
+  exportedAt?: string;
   error?: string;
 }
 

@@ -1,10 +1,20 @@
 import type pg from 'pg';
 import { parseTableName } from '../catalog/select-tables.js';
-import { TableError, UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
+import { databaseChecksum, fileChecksum } from '../verify/checksum.js';
+import {
+  IMPORT_STATE_FILE,
+  isTransient,
+  readImportState,
+  stateKey,
+  writeImportState,
+  type ImportState,
+} from './import-state.js';
 import { describeError } from '../export/export-database.js';
 import { checkExportFiles } from '../export/file-integrity.js';
 import { readManifest, tableFiles, type ExportManifest, type ManifestTable } from '../export/manifest.js';
-import { connect } from '../pg/connect.js';
+import { connect, describeUrl } from '../pg/connect.js';
+import { readCatalog } from '../catalog/read-catalog.js';
 import { displayName, qualifiedName } from '../pg/sql.js';
 import { RowFormatError } from './json-to-copy.js';
 import { loadTable, resetSequences, type LoadResult } from './load-table.js';
@@ -38,6 +48,12 @@ export interface ImportOptions {
   userColumns?: string[];
   /** Ids in user columns that the map does not cover: refuse (default), keep them, or write NULL. */
   unmatched?: UnmatchedPolicy;
+  /** Skip the tables an earlier run of this import recorded as loaded (import-state.json). */
+  resume?: boolean;
+  /** Retry a table this many times after a transient error (connection lost, server restart). */
+  retries?: number;
+  /** Stops the import: the table being loaded rolls back, import-state.json says what is loaded. */
+  signal?: AbortSignal;
   onEvent?: (event: ImportEvent) => void;
 }
 
@@ -94,14 +110,39 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
   }
   const userColumns = options.userMap ? findUserColumns(selected, options.userColumns ?? []) : [];
 
+  const target = describeUrl(options.targetUrl);
+  const previousState = options.resume
+    ? await readImportState(options.inputDir, target, manifest.exportedAt)
+    : null;
+  const importState: ImportState = {
+    target,
+    export: manifest.exportedAt,
+    tables: { ...(previousState?.tables ?? {}) },
+  };
+  const alreadyLoaded = selected.filter((t) => importState.tables[stateKey(t)]);
+  const toLoad = selected.filter((t) => !importState.tables[stateKey(t)]);
   const fileCheck = checkExportFiles(
     options.inputDir,
-    selected.flatMap((t) => tableFiles(t).map((f) => ({ label: displayName(t), ...f }))),
+    toLoad.flatMap((t) => tableFiles(t).map((f) => ({ label: displayName(t), ...f }))),
   );
   const coordinator = await connect(options.targetUrl, { role: 'target' });
   const clients: pg.Client[] = [coordinator];
   try {
-    const pre = await preflight(coordinator, selected, {
+    if (options.resume && !options.userMap) {
+      // A table may have committed just before the run stopped, before its state was written: if its
+      // content equals its file's, it is loaded.
+      for (const t of [...toLoad]) {
+        const there = await databaseChecksum(coordinator, t).catch(() => null);
+        if (!there || there.rows === 0) continue;
+        const file = await fileChecksum(options.inputDir, t, manifest.format).catch(() => null);
+        if (file && file.rows === there.rows && file.hash === there.hash) {
+          importState.tables[stateKey(t)] = { rows: there.rows, loadedAt: new Date().toISOString() };
+          toLoad.splice(toLoad.indexOf(t), 1);
+          alreadyLoaded.push(t);
+        }
+      }
+    }
+    const pre = await preflight(coordinator, toLoad, {
       truncate: options.truncate ?? false,
       onConflict,
       brokenForeignKeys: manifest.brokenForeignKeys,
@@ -139,8 +180,15 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       // A dry run shows what the scan found; a real run what the load did.
       userColumns: (options.dryRun ? scan?.counts : rewriter?.counts) ?? [],
     };
+    if (alreadyLoaded.length > 0) {
+      result.notes.unshift(
+        `resumed: ${alreadyLoaded.length} table(s) already loaded into ${target} by an earlier run (recorded in ${IMPORT_STATE_FILE} beside the export) are skipped: ${alreadyLoaded.map(displayName).join(', ')}`,
+      );
+    }
     if (options.dryRun) return result;
     if (problems.length > 0) throw new UsageError(problems);
+    const saveState = serialized(() => writeImportState(options.inputDir, importState));
+    await saveState();
     emit({ type: 'plan', tables, triggerMode: pre.triggerMode, role: pre.role });
     for (const note of pre.notes) emit({ type: 'note', message: note });
 
@@ -195,30 +243,52 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
         state.started = true;
         emit({ type: 'table-start', schema, name, rowCount: plan.entry.rowCount });
       }
-      try {
-        state.results.push(
-          await loadTable(clients[lane]!, plan, file, {
-            dir: options.inputDir,
-            format: manifest.format,
-            triggerMode: pre.triggerMode,
-            onConflict,
-            rewrites: rewriter?.forTable(schema, name),
-            onRows: (rows) => {
-              state.rows[index] = rows;
-              emit({
-                type: 'table-progress',
-                schema,
-                name,
-                rows: state.rows.reduce((a, b) => a + b, 0),
-                rowCount: plan.entry.rowCount,
-              });
-            },
-          }),
-        );
-      } catch (err) {
-        state.errors.push(describeLoadError(file.file, err));
-        if (isConnectionLost(err)) {
-          clients[lane] = await connect(options.targetUrl, { role: 'target' }).catch(() => clients[lane]!);
+      if (options.signal?.aborted) return;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          state.results.push(
+            await loadTable(clients[lane]!, plan, file, {
+              signal: options.signal,
+              dir: options.inputDir,
+              format: manifest.format,
+              triggerMode: pre.triggerMode,
+              onConflict,
+              rewrites: rewriter?.forTable(schema, name),
+              onRows: (rows) => {
+                state.rows[index] = rows;
+                emit({
+                  type: 'table-progress',
+                  schema,
+                  name,
+                  rows: state.rows.reduce((a, b) => a + b, 0),
+                  rowCount: plan.entry.rowCount,
+                });
+              },
+            }),
+          );
+          break;
+        } catch (err) {
+          if (options.signal?.aborted) return;
+          const transient = isTransient(err);
+          if (transient) {
+            // The connection may be gone: the next attempt (or table) gets a new one.
+            await clients[lane]!.end().catch(() => undefined);
+            clients[lane] = await connect(options.targetUrl, { role: 'target' }).catch(() => clients[lane]!);
+          }
+          if (transient && attempt < (options.retries ?? 0)) {
+            emit({
+              type: 'note',
+              message: `${displayName(plan.entry)}: ${describeError(err)}; retrying (${attempt + 1} of ${options.retries})`,
+            });
+            await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+            continue;
+          }
+          state.errors.push(
+            transient
+              ? `${file.file}: the connection to the target was lost (${describeError(err)}); the table was rolled back: run the import again with --resume`
+              : describeLoadError(file.file, err),
+          );
+          break;
         }
       }
       if (state.results.length + state.errors.length < tableFiles(plan.entry).length) return;
@@ -230,6 +300,8 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
           seconds: Math.max(...state.results.map((r) => r.seconds)),
         };
         result.loaded.push({ schema, name, ...loaded });
+        importState.tables[stateKey(plan.entry)] = { rows: loaded.rows, loadedAt: new Date().toISOString() };
+        await saveState();
         emit({ type: 'table-done', schema, name, result: loaded });
         return;
       }
@@ -256,6 +328,23 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       emit({ type: 'table-failed', schema, name, error: message });
     });
 
+    if (options.signal?.aborted) {
+      await saveState();
+      throw new InterruptedError(
+        `import interrupted: ${Object.keys(importState.tables).length} of ${selected.length} tables loaded into ${target} (the table being loaded was rolled back); finish it with supamigrate import --resume`,
+      );
+    }
+    // Tables loaded by an earlier run (--resume) get their sequences set too: it may have stopped first.
+    if (alreadyLoaded.length > 0) {
+      const catalog = await readCatalog(coordinator, [...new Set(alreadyLoaded.map((t) => t.schema))]);
+      for (const entry of alreadyLoaded) {
+        const target = catalog.find((c) => c.schema === entry.schema && c.name === entry.name);
+        if (target)
+          result.sequences.push(
+            ...(await resetSequences(coordinator, { entry, target, columns: [], nonEmpty: true })),
+          );
+      }
+    }
     const loadedNames = new Set(result.loaded.map((l) => `${l.schema}\u0000${l.name}`));
     for (const plan of pre.tables.filter((t) => loadedNames.has(`${t.entry.schema}\u0000${t.entry.name}`))) {
       try {
@@ -312,7 +401,8 @@ function describeLoadError(file: string, err: unknown): string {
   return where ? `${file} row ${where[1]}: ${base}` : base;
 }
 
-const isConnectionLost = (err: unknown) =>
-  err instanceof TableError
-    ? false
-    : /Connection terminated|ECONNRESET|EPIPE|not queryable/i.test(String((err as Error)?.message ?? err));
+/** Calls of the returned function run one after another, never two at once (state writes). */
+function serialized(fn: () => Promise<void>): () => Promise<void> {
+  let last: Promise<void> = Promise.resolve();
+  return () => (last = last.then(fn, fn));
+}

@@ -19,6 +19,7 @@ export interface LoadOptions {
   /** Per column name: a rewrite of its values (user ids). */
   rewrites?: ReadonlyMap<string, ValueRewrite>;
   onRows?: (rows: number) => void;
+  signal?: AbortSignal;
 }
 
 export interface LoadResult {
@@ -64,7 +65,7 @@ export async function loadTable(
     let copied: number;
     if (loaded.length > 0) {
       const copy = client.query(copyStreams.from(`COPY ${into} (${columnList}) FROM STDIN`));
-      await pipeline(file, decoder, copy);
+      await pipeline(file, decoder, copy, options.signal ? { signal: options.signal } : {});
       copied = copy.rowCount ?? decoder.rowCount;
     } else {
       // A table without columns (to load) still has rows: COPY cannot say so, INSERT … SELECT can.

@@ -13,7 +13,7 @@ import { displayName } from '../../pg/sql.js';
 import { formatBytes, formatCount, formatRate, textTable } from '../format.js';
 import { collect, defaultJobs, list, OptionProblems } from '../options.js';
 import { ProgressDisplay } from '../progress.js';
-import { action, EXIT_FAILED } from '../run.js';
+import { action, EXIT_FAILED, interruption } from '../run.js';
 
 interface ExportFlags {
   dbUrl?: string;
@@ -30,6 +30,7 @@ interface ExportFlags {
   jobs?: string;
   splitRows?: string;
   force?: boolean;
+  resume?: boolean;
   json?: boolean;
 }
 
@@ -60,6 +61,10 @@ export function registerExport(program: Command): void {
       `read tables of at least this many rows in --jobs parallel ranges (default: ${DEFAULT_SPLIT_ROWS})`,
     )
     .option('--force', 'replace an export already in the output directory')
+    .option(
+      '--resume',
+      "finish an interrupted export: keep its complete files, export the rest (with the first run's choices)",
+    )
     .option('--dry-run', 'list the tables in dependency order with exact row counts; write nothing')
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
     .addHelpText(
@@ -101,6 +106,8 @@ async function runExport(flags: ExportFlags): Promise<number> {
       splitRows,
       dryRun: flags.dryRun ?? false,
       force: flags.force ?? false,
+      resume: flags.resume ?? false,
+      signal: interruption.signal,
       onEvent: flags.dryRun ? undefined : progressHandler(display),
     });
   } finally {

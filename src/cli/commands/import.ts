@@ -6,7 +6,7 @@ import { formatCount, formatRate, textTable } from '../format.js';
 import { collect, defaultJobs, list, OptionProblems } from '../options.js';
 import { readUserMap } from '../../users/user-map.js';
 import { ProgressDisplay } from '../progress.js';
-import { action, EXIT_FAILED, EXIT_USAGE } from '../run.js';
+import { action, EXIT_FAILED, EXIT_USAGE, interruption } from '../run.js';
 
 interface ImportFlags {
   targetUrl?: string;
@@ -21,6 +21,8 @@ interface ImportFlags {
   userMap?: string;
   userColumns?: string[];
   unmatched: string;
+  resume?: boolean;
+  retries?: string;
 }
 
 export function registerImport(program: Command): void {
@@ -48,6 +50,15 @@ export function registerImport(program: Command): void {
       list,
     )
     .option('--unmatched <mode>', 'user ids the map does not cover: error (refuse), keep, or null', 'error')
+    .option(
+      '--resume',
+      'skip the tables an earlier run of this import loaded (import-state.json beside the export)',
+    )
+    .option(
+      '--retries <n>',
+      'retry a table after a transient error (connection lost, server restart), with backoff',
+      '2',
+    )
     .option('--dry-run', 'check everything and print the plan; write nothing')
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
     .addHelpText(
@@ -68,6 +79,7 @@ async function runImport(flags: ImportFlags): Promise<number> {
   const onConflict = check.oneOf(flags.onConflict, '--on-conflict', ['error', 'skip'] as const);
   const jobs = check.integer(flags.jobs, '--jobs', 1) ?? defaultJobs();
   const unmatched = check.oneOf(flags.unmatched, '--unmatched', ['error', 'keep', 'null'] as const);
+  const retries = check.integer(flags.retries, '--retries', 0) ?? 2;
   if (flags.userColumns && !flags.userMap) check.problems.push('--user-columns needs --user-map');
   if (check.problems.length > 0) throw new UsageError(check.problems);
   const userMap = flags.userMap ? await readUserMap(flags.userMap) : undefined;
@@ -87,6 +99,9 @@ async function runImport(flags: ImportFlags): Promise<number> {
       userMap,
       userColumns: flags.userColumns ?? [],
       unmatched,
+      resume: flags.resume ?? false,
+      retries,
+      signal: interruption.signal,
       onEvent: progressHandler(display),
     });
   } finally {
