@@ -115,10 +115,14 @@ describe('interrupted runs', () => {
       completedAt: string | null;
     };
     expect(manifest.completedAt).toBeNull();
-    const { rows } = await source.query(
-      `select count(*)::int as n from pg_stat_activity where application_name = 'supamigrate' and datname = current_database()`,
-    );
-    expect(rows[0].n).toBe(0);
+    // Its server sessions end with it (the server notices the closed socket within moments).
+    const sessions = async () =>
+      (
+        await source.query(
+          `select count(*)::int as n from pg_stat_activity where application_name = 'supamigrate' and datname = current_database()`,
+        )
+      ).rows[0].n as number;
+    await waitFor('its sessions to end', async () => (await sessions()) === 0, 10_000);
   });
 
   describe('import', () => {
