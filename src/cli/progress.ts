@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { displayName } from '../pg/sql.js';
 import { formatCount, formatRate } from './format.js';
 
 /**
@@ -70,6 +71,41 @@ export class ProgressDisplay {
     }
     this.lastLog.delete(table);
     this.log(message);
+  }
+
+  /**
+   * Shows the events export and import have in common: a table starts, advances, fails; a note.
+   * Returns false for any other event, which the caller shows itself.
+   */
+  show(event: {
+    type: string;
+    schema?: string;
+    name?: string;
+    rowCount?: number;
+    rows?: number;
+    error?: string;
+    message?: string;
+  }): boolean {
+    const table =
+      event.schema !== undefined && event.name !== undefined
+        ? displayName({ schema: event.schema, name: event.name })
+        : '';
+    switch (event.type) {
+      case 'table-start':
+        this.start(table, event.rowCount ?? 0);
+        return true;
+      case 'table-progress':
+        this.update(table, event.rows ?? 0);
+        return true;
+      case 'table-failed':
+        this.finish(table, `✗ ${table}: ${event.error}`);
+        return true;
+      case 'note':
+        this.log(`note: ${event.message}`);
+        return true;
+      default:
+        return false;
+    }
   }
 
   /** Prints a line above the bars. */

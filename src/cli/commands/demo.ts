@@ -29,12 +29,9 @@ export function registerDemo(program: Command): void {
             readings,
             log: (m) => display.log(m),
             onExportEvent: (event) => {
-              if (event.type === 'table-start') display.start(displayName(event), event.rowCount);
-              else if (event.type === 'table-progress') display.update(displayName(event), event.rows);
-              else if (event.type === 'table-done')
+              if (!display.show(event) && event.type === 'table-done') {
                 display.finish(displayName(event), `  exported ${displayName(event)}`);
-              else if (event.type === 'table-failed')
-                display.finish(displayName(event), `✗ ${displayName(event)}: ${event.error}`);
+              }
             },
             onImportEvent: importProgress(display),
           });

@@ -148,29 +148,18 @@ async function runExport(flags: ExportFlags): Promise<number> {
 
 function progressHandler(display: ProgressDisplay) {
   return (event: ExportEvent) => {
+    if (display.show(event)) return;
     switch (event.type) {
       case 'plan':
         display.log(
           `Exporting ${event.tables.length} tables (${formatCount(event.tables.reduce((n, t) => n + t.rowCount, 0))} rows) in one snapshot${event.snapshot ? ` (${event.snapshot})` : ''}`,
         );
         break;
-      case 'table-start':
-        display.start(displayName(event), event.rowCount);
-        break;
-      case 'table-progress':
-        display.update(displayName(event), event.rows);
-        break;
       case 'table-done':
         display.finish(
           displayName(event),
           `✓ ${displayName(event)}: ${formatCount(event.result.rowCount)} rows, ${formatBytes(event.result.bytes)}, ${event.result.seconds.toFixed(1)} s (${formatRate(event.result.rowCount, event.result.seconds)})`,
         );
-        break;
-      case 'table-failed':
-        display.finish(displayName(event), `✗ ${displayName(event)}: ${event.error}`);
-        break;
-      case 'note':
-        display.log(`note: ${event.message}`);
         break;
     }
   };

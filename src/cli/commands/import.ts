@@ -122,6 +122,7 @@ async function runImport(flags: ImportFlags): Promise<number> {
 
 export function progressHandler(display: ProgressDisplay) {
   return (event: ImportEvent) => {
+    if (display.show(event)) return;
     switch (event.type) {
       case 'plan':
         display.verb = 'importing';
@@ -129,23 +130,11 @@ export function progressHandler(display: ProgressDisplay) {
           `Importing ${event.tables.length} tables (${formatCount(event.tables.reduce((n, t) => n + t.rowCount, 0))} rows) as ${event.role}; triggers kept from firing by ${event.triggerMode === 'replica' ? 'session_replication_role = replica' : 'ALTER TABLE … DISABLE TRIGGER USER per table (foreign keys are still checked)'}`,
         );
         break;
-      case 'table-start':
-        display.start(displayName(event), event.rowCount);
-        break;
-      case 'table-progress':
-        display.update(displayName(event), event.rows);
-        break;
       case 'table-done':
         display.finish(
           displayName(event),
           `✓ ${displayName(event)}: ${formatCount(event.result.inserted)} rows, ${event.result.seconds.toFixed(1)} s (${formatRate(event.result.rows, event.result.seconds)})`,
         );
-        break;
-      case 'table-failed':
-        display.finish(displayName(event), `✗ ${displayName(event)}: ${event.error}`);
-        break;
-      case 'note':
-        display.log(`note: ${event.message}`);
         break;
     }
   };
