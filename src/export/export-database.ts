@@ -14,7 +14,7 @@ import {
 import type { TableInfo } from '../catalog/types.js';
 import { IntegrityError, InterruptedError, TableError, UsageError } from '../errors.js';
 import { checkExportFiles } from './file-integrity.js';
-import { redactUrl } from '../pg/connect.js';
+import { isTransient, redactUrl } from '../pg/connect.js';
 import { openSharedSnapshot, type SharedSnapshot } from '../pg/snapshot.js';
 import { displayName } from '../pg/sql.js';
 import { AUTH_IDENTITIES_FILE, AUTH_USERS_FILE, authUsersTable } from '../users/auth-tables.js';
@@ -61,6 +61,8 @@ export interface ExportOptions {
   resume?: boolean;
   /** Stops the export: unfinished files are removed, metadata.json says what is complete. */
   signal?: AbortSignal;
+  /** Retry a table (or part) after a transient error, on a new connection in the same snapshot. */
+  retries?: number;
   onEvent?: (event: ExportEvent) => void;
 }
 
@@ -313,6 +315,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       failures,
       signal: options.signal,
       snapshotId: snapshot.id,
+      retries: options.retries ?? 2,
     });
     if (options.signal?.aborted) {
       await save();
@@ -364,6 +367,7 @@ interface ExportContext {
   failures: { table: string; error: string }[];
   signal?: AbortSignal;
   snapshotId: string | null;
+  retries: number;
 }
 
 /**
@@ -491,17 +495,28 @@ async function exportTables(
             result: { ...result, rowCount: rows, bytes, seconds: state.seconds },
           });
         }
-      } catch (err) {
-        fail(job, describeError(err));
-        throw err;
       } finally {
         await ctx.save();
       }
     },
-    (job, err) => {
-      if (job.entry.state === 'pending' || job.part?.state === 'pending')
-        fail(job, `not exported: ${describeError(err)}`);
+    {
+      failed: (job, err) => {
+        fail(job, describeError(err));
+        void ctx.save();
+      },
+      abandoned: (job, err) => {
+        if (job.entry.state === 'pending' || job.part?.state === 'pending') {
+          fail(job, `not exported: ${describeError(err)}`);
+        }
+      },
+      retrying: (job, err, attempt) =>
+        ctx.emit({
+          type: 'note',
+          message: `${displayName(job.table)}: ${describeError(err)}; retrying on a new connection (${attempt} of ${ctx.retries})`,
+        }),
     },
+    ctx.retries,
+    ctx.signal,
   );
 }
 
@@ -596,20 +611,31 @@ async function exportAuth(
   }
 }
 
+interface WorkerCallbacks<J> {
+  /** The job failed for good. */
+  failed: (job: J, err: unknown) => void;
+  /** No connection could take the job (the snapshot could not be joined any more). */
+  abandoned: (job: J, err: unknown) => void;
+  retrying: (job: J, err: unknown, attempt: number) => void;
+}
+
 /**
  * Runs `work` for every job on up to `jobs` connections of the snapshot. A job that fails with a database
- * error is rolled back to its savepoint and the connection goes on; a connection that breaks is
- * replaced when the snapshot can still be joined. Jobs no connection could take go to `abandon`.
+ * error is rolled back to its savepoint and the connection goes on; a connection that breaks is replaced
+ * when the snapshot can still be joined, and a job that failed that way (a transient error) is tried again,
+ * up to `retries` times, on the new connection, still in the same snapshot.
  */
 async function runOnWorkers<J>(
   snapshot: SharedSnapshot,
   jobs: number,
   queue: J[],
   work: (client: pg.Client, job: J) => Promise<void>,
-  abandon: (job: J, err: unknown) => void,
+  on: WorkerCallbacks<J>,
+  retries: number,
   signal?: AbortSignal,
 ): Promise<void> {
   const pending = [...queue];
+  const attempts = new Map<J, number>();
   const count = snapshot.id ? Math.min(jobs, pending.length) : 1;
   let lastError: unknown = new Error('no connection to the source');
   const worker = async (index: number) => {
@@ -633,6 +659,17 @@ async function runOnWorkers<J>(
         await client.query('RELEASE SAVEPOINT supamigrate_table');
       } catch (err) {
         lastError = err;
+        const attempt = (attempts.get(job) ?? 0) + 1;
+        attempts.set(job, attempt);
+        if (signal?.aborted) {
+          // Interrupted: the job stays pending (export --resume does it).
+        } else if (isTransient(err) && attempt <= retries && snapshot.id) {
+          on.retrying(job, err, attempt);
+          pending.unshift(job);
+          await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
+        } else {
+          on.failed(job, err);
+        }
         const recovered =
           err instanceof TableError || err instanceof pg.DatabaseError
             ? await client.query('ROLLBACK TO SAVEPOINT supamigrate_table').then(
@@ -650,7 +687,7 @@ async function runOnWorkers<J>(
     if (owned && client) await client.end().catch(() => undefined);
   };
   await Promise.all(Array.from({ length: count }, (_, i) => worker(i)));
-  if (!signal?.aborted) for (const job of pending) abandon(job, lastError);
+  if (!signal?.aborted) for (const job of pending) on.abandoned(job, lastError);
 }
 
 /** The export --resume finishes: its metadata.json must be there. */
@@ -774,6 +811,9 @@ export function describeError(err: unknown): string {
       : err.hint;
     return [err.message, err.detail && `(${err.detail})`, hint && `hint: ${hint}`].filter(Boolean).join(' ');
   }
+  const code = (err as { code?: string })?.code;
+  if (code === 'ENOSPC')
+    return 'disk full (no space left on device); the unfinished file was removed: free some space and run the export again with --resume';
   if (err instanceof Error) return err.message;
   return String(err);
 }

@@ -4,7 +4,6 @@ import { InterruptedError, UsageError } from '../errors.js';
 import { databaseChecksum, fileChecksum } from '../verify/checksum.js';
 import {
   IMPORT_STATE_FILE,
-  isTransient,
   readImportState,
   stateKey,
   writeImportState,
@@ -13,7 +12,7 @@ import {
 import { describeError } from '../export/export-database.js';
 import { checkExportFiles } from '../export/file-integrity.js';
 import { readManifest, tableFiles, type ExportManifest, type ManifestTable } from '../export/manifest.js';
-import { connect, describeUrl } from '../pg/connect.js';
+import { connect, describeUrl, isTransient } from '../pg/connect.js';
 import { readCatalog } from '../catalog/read-catalog.js';
 import { displayName, qualifiedName } from '../pg/sql.js';
 import { RowFormatError } from './json-to-copy.js';

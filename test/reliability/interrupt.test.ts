@@ -100,6 +100,35 @@ describe('interrupted runs', () => {
     ]);
   });
 
+  it('export: a connection killed with pg_terminate_backend mid-part is retried in the same snapshot', async () => {
+    const dir = join(await tempDir('term-export'), 'out');
+    const run = start([
+      'export',
+      '--db-url',
+      sourceUrl,
+      '-o',
+      dir,
+      '--jobs',
+      '2',
+      '--split-rows',
+      '100000',
+      '--skip-auth',
+    ]);
+    await waitFor('two COPY sessions', async () => {
+      const { rows } = await source.query(
+        `select pid from pg_stat_activity where query like 'COPY (SELECT%' and state = 'active' and datname = current_database() order by pid desc`,
+      );
+      if (rows.length < 2) return false;
+      await source.query('select pg_terminate_backend($1)', [rows[0].pid]);
+      return true;
+    });
+    const exit = await run.exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stderr).toMatch(/public\.big: .*retrying on a new connection \(1 of 2\)/);
+    const report = await verify({ inputDir: dir, dbUrl: sourceUrl });
+    expect(report.ok).toBe(true);
+  });
+
   it('export stopped with SIGINT exits 130, removes its unfinished files, and leaves no process', async () => {
     const dir = join(await tempDir('int-export'), 'out');
     const run = start(['export', '--db-url', sourceUrl, '-o', dir, '--jobs', '1', '--skip-auth']);
@@ -202,4 +231,48 @@ describe('interrupted runs', () => {
       }
     });
   });
+});
+
+describe('a disk that fills up during an export', () => {
+  const canMount = process.getuid?.() === 0 && process.platform === 'linux';
+
+  it.skipIf(!canMount)(
+    'fails the table with a clear message, removes the partial file, and resumes',
+    async () => {
+      const { execFileSync } = await import('node:child_process');
+      const sourceUrl = await createDatabase('full_src');
+      const source = await connectTo(sourceUrl);
+      await source.query(SCHEMA);
+      await source.query(`insert into small select i, 'n' || i from generate_series(1, 100) i;
+      insert into big select i, 1 + i % 100, md5(i::text), repeat('x', 300), now() from generate_series(1, 20000) i;`);
+      const mount = await tempDir('full');
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
+      } catch {
+        return; // mounting is not allowed here (a container without the capability): nothing to test
+      }
+      try {
+        const dir = join(mount, 'out');
+        const run = await cli(['export', '--db-url', sourceUrl, '-o', dir, '--skip-auth', '--jobs', '1']);
+        expect(run.code).toBe(1);
+        expect(run.stdout).toMatch(
+          /✗ public\.big: disk full \(no space left on device\); the unfinished file was removed/,
+        );
+        expect(run.stdout).not.toMatch(/^\s+at /m);
+        expect(await partials(dir)).toEqual([]);
+        const manifest = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as {
+          tables: { name: string; state: string }[];
+        };
+        // The failed copy left its connection unusable, so the table after it was not exported either.
+        expect(manifest.tables.find((t) => t.name === 'big')!.state).toBe('failed');
+        expect(manifest.tables.every((t) => t.state !== 'pending')).toBe(true);
+        execFileSync('mount', ['-o', 'remount,size=64m', mount]);
+        const resumed = await cli(['export', '--db-url', sourceUrl, '-o', dir, '--resume']);
+        expect(resumed.code, resumed.stderr).toBe(0);
+        expect((await verify({ inputDir: dir, dbUrl: sourceUrl })).ok).toBe(true);
+      } finally {
+        execFileSync('umount', ['-l', mount]);
+      }
+    },
+  );
 });

@@ -31,6 +31,7 @@ interface ExportFlags {
   splitRows?: string;
   force?: boolean;
   resume?: boolean;
+  retries?: string;
   json?: boolean;
 }
 
@@ -65,6 +66,11 @@ export function registerExport(program: Command): void {
       '--resume',
       "finish an interrupted export: keep its complete files, export the rest (with the first run's choices)",
     )
+    .option(
+      '--retries <n>',
+      'retry a table after a transient error, on a new connection in the same snapshot',
+      '2',
+    )
     .option('--dry-run', 'list the tables in dependency order with exact row counts; write nothing')
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
     .addHelpText(
@@ -86,6 +92,7 @@ async function runExport(flags: ExportFlags): Promise<number> {
   const streamingThreshold = check.integer(flags.streamingThreshold, '--streaming-threshold', 0);
   const jobs = check.integer(flags.jobs, '--jobs', 1) ?? defaultJobs();
   const splitRows = check.integer(flags.splitRows, '--split-rows', 1);
+  const retries = check.integer(flags.retries, '--retries', 0) ?? 2;
   if (check.problems.length > 0) throw new UsageError(check.problems);
 
   const display = new ProgressDisplay(process.stderr, 'exporting');
@@ -107,6 +114,7 @@ async function runExport(flags: ExportFlags): Promise<number> {
       dryRun: flags.dryRun ?? false,
       force: flags.force ?? false,
       resume: flags.resume ?? false,
+      retries,
       signal: interruption.signal,
       onEvent: flags.dryRun ? undefined : progressHandler(display),
     });
