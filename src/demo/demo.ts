@@ -17,6 +17,7 @@ export interface DemoOptions {
   log: (message: string) => void;
   onExportEvent?: (event: ExportEvent) => void;
   onImportEvent?: (event: ImportEvent) => void;
+  signal?: AbortSignal;
 }
 
 export interface DemoResult {
@@ -52,6 +53,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       dbUrl: sourceUrl,
       outputDir: options.outputDir,
       force: true,
+      signal: options.signal,
       onEvent: options.onExportEvent,
     });
     if (exported.failures.length > 0) return { export: exported, userMap: null, import: null, verify: null };
@@ -79,6 +81,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       userMap,
       unmatched: 'keep',
       userColumns: DEMO_USER_COLUMNS,
+      signal: options.signal,
       onEvent: options.onImportEvent,
     });
     log('Verifying source, files and target (counts and checksums, user ids compared after mapping)…');

