@@ -1,3 +1,5 @@
+import pg from 'pg';
+
 /**
  * The few error classes of supamigrate. Every error a user can cause is one of these, with a message that
  * says what failed and where, in the user's terms; the CLI prints `message` on one line and exits non-zero.
@@ -49,4 +51,19 @@ export class InterruptedError extends Error {
     super(message);
     this.name = this.constructor.name;
   }
+}
+
+/** An error's message for the user; database errors with their detail. */
+export function describeError(err: unknown): string {
+  if (err instanceof pg.DatabaseError) {
+    const hint = /would be affected by row-level security/.test(err.message)
+      ? 'connect as a role that bypasses row-level security (a superuser, the table owner, or one with BYPASSRLS; on Supabase: postgres), or rows would be missing'
+      : err.hint;
+    return [err.message, err.detail && `(${err.detail})`, hint && `hint: ${hint}`].filter(Boolean).join(' ');
+  }
+  const code = (err as { code?: string })?.code;
+  if (code === 'ENOSPC')
+    return 'disk full (no space left on device); the unfinished file was removed: free some space and run the export again with --resume';
+  if (err instanceof Error) return err.message;
+  return String(err);
 }

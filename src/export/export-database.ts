@@ -12,8 +12,9 @@ import {
   selectTables,
 } from '../catalog/select-tables.js';
 import type { TableInfo } from '../catalog/types.js';
-import { IntegrityError, InterruptedError, TableError, UsageError } from '../errors.js';
+import { describeError, IntegrityError, InterruptedError, TableError, UsageError } from '../errors.js';
 import { checkExportFiles } from './file-integrity.js';
+import { serialized } from '../serialized.js';
 import { isTransient, redactUrl } from '../pg/connect.js';
 import { openSharedSnapshot, type SharedSnapshot } from '../pg/snapshot.js';
 import { displayName } from '../pg/sql.js';
@@ -795,25 +796,4 @@ async function clearOldExport(dir: string, resuming: boolean): Promise<void> {
     if (file) await rm(join(dir, file), { force: true });
 }
 
-/** Calls of the returned function run one after another, never two at once (manifest writes). */
-function serialized(fn: () => Promise<void>): () => Promise<void> {
-  let last: Promise<void> = Promise.resolve();
-  return () => (last = last.then(fn, fn));
-}
-
 const round = (n: number) => Math.round(n * 1000) / 1000;
-
-/** An error's message for the user; database errors with their detail. */
-export function describeError(err: unknown): string {
-  if (err instanceof pg.DatabaseError) {
-    const hint = /would be affected by row-level security/.test(err.message)
-      ? 'connect as a role that bypasses row-level security (a superuser, the table owner, or one with BYPASSRLS; on Supabase: postgres), or rows would be missing'
-      : err.hint;
-    return [err.message, err.detail && `(${err.detail})`, hint && `hint: ${hint}`].filter(Boolean).join(' ');
-  }
-  const code = (err as { code?: string })?.code;
-  if (code === 'ENOSPC')
-    return 'disk full (no space left on device); the unfinished file was removed: free some space and run the export again with --resume';
-  if (err instanceof Error) return err.message;
-  return String(err);
-}

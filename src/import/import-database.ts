@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { parseTableName } from '../catalog/select-tables.js';
-import { InterruptedError, UsageError } from '../errors.js';
+import { describeError, InterruptedError, UsageError } from '../errors.js';
 import { databaseChecksum, fileChecksum } from '../verify/checksum.js';
 import {
   IMPORT_STATE_FILE,
@@ -9,11 +9,12 @@ import {
   writeImportState,
   type ImportState,
 } from './import-state.js';
-import { describeError } from '../export/export-database.js';
+
 import { checkExportFiles } from '../export/file-integrity.js';
 import { readManifest, tableFiles, type ExportManifest, type ManifestTable } from '../export/manifest.js';
 import { connect, describeUrl, isTransient } from '../pg/connect.js';
 import { readCatalog } from '../catalog/read-catalog.js';
+import { serialized } from '../serialized.js';
 import { displayName, qualifiedName } from '../pg/sql.js';
 import { RowFormatError } from './json-to-copy.js';
 import { loadTable, resetSequences, type LoadResult } from './load-table.js';
@@ -398,10 +399,4 @@ function describeLoadError(file: string, err: unknown): string {
   const where = typeof e.where === 'string' ? e.where.match(/COPY [^,]+, line (\d+)/) : null;
   const base = describeError(err);
   return where ? `${file} row ${where[1]}: ${base}` : base;
-}
-
-/** Calls of the returned function run one after another, never two at once (state writes). */
-function serialized(fn: () => Promise<void>): () => Promise<void> {
-  let last: Promise<void> = Promise.resolve();
-  return () => (last = last.then(fn, fn));
 }

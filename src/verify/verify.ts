@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { parseTableName } from '../catalog/select-tables.js';
-import { UsageError } from '../errors.js';
-import { describeError } from '../export/export-database.js';
+import { describeError, UsageError } from '../errors.js';
+
 import { checkExportFiles } from '../export/file-integrity.js';
 import { readManifest, tableFiles, type ManifestTable } from '../export/manifest.js';
 import type { ValueSql } from '../export/row-sql.js';
