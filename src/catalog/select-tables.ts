@@ -91,7 +91,8 @@ export function isLargeTable(table: TableRef, largeTables: readonly string[]): b
   return largeTables.some((arg) => matches(table, parseTableName(arg)));
 }
 
-function matches(table: TableRef, pattern: { schema?: string; name: string }): boolean {
+/** Whether a table is the one a parsed name (parseTableName) designates; no schema matches any. */
+export function matches(table: TableRef, pattern: { schema?: string; name: string }): boolean {
   return table.name === pattern.name && (pattern.schema === undefined || pattern.schema === table.schema);
 }
 

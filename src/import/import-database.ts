@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { parseTableName } from '../catalog/select-tables.js';
+import { matches, parseTableName } from '../catalog/select-tables.js';
 import { describeError, InterruptedError, UsageError } from '../errors.js';
 import { databaseChecksum, fileChecksum } from '../verify/checksum.js';
 import {
@@ -370,9 +370,7 @@ function selectEntries(manifest: ExportManifest, tables: string[], exclude: stri
   const problems: string[] = [];
   const match = (arg: string, option: string) => {
     const p = parseTableName(arg);
-    const found = manifest.tables.filter(
-      (t) => t.name === p.name && (p.schema === undefined || p.schema === t.schema),
-    );
+    const found = manifest.tables.filter((t) => matches(t, p));
     if (found.length === 0) problems.push(`${option} ${arg}: no such table in the export`);
     if (found.length > 1)
       problems.push(`${option} ${arg} is ambiguous: ${found.map(displayName).join(', ')}`);

@@ -10,9 +10,3 @@ export const TABLE_ACCESS_SQL = /* SQL */ `
   select c.oid::int8 as oid, pg_catalog.pg_has_role(c.relowner, 'MEMBER') as owner,
          c.relrowsecurity as rls, c.relforcerowsecurity as force_rls
     from pg_catalog.pg_class c where c.oid = any($1::oid[])`;
-
-/** The last value a sequence handed out (NULL when never used). */
-export const SEQUENCE_LAST_VALUE_SQL = /* SQL */ `
-  select pg_catalog.pg_sequence_last_value($1::regclass)::text as last_value,
-         s.seqincrement::text as increment
-    from pg_catalog.pg_sequence s where s.seqrelid = $1::regclass`;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { parseTableName } from '../catalog/select-tables.js';
+import { matches, parseTableName } from '../catalog/select-tables.js';
 import { describeError, UsageError } from '../errors.js';
 
 import { checkExportFiles } from '../export/file-integrity.js';
@@ -235,7 +235,7 @@ function selectTables(all: ManifestTable[], names: string[]): ManifestTable[] {
   const problems: string[] = [];
   const chosen = names.flatMap((arg) => {
     const p = parseTableName(arg);
-    const found = all.filter((t) => t.name === p.name && (p.schema === undefined || t.schema === p.schema));
+    const found = all.filter((t) => matches(t, p));
     if (found.length === 0) problems.push(`--table ${arg}: no such table in the export`);
     return found;
   });
