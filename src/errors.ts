@@ -45,6 +45,17 @@ export class IntegrityError extends Error {
   }
 }
 
+/** An export file's content is not what its format says: `row` counts from 1. Exit code 1. */
+export class RowFormatError extends Error {
+  constructor(
+    message: string,
+    readonly row: number,
+  ) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
 /** The run was stopped by a signal (Ctrl-C, SIGTERM): what is complete is recorded, the rest is not. */
 export class InterruptedError extends Error {
   constructor(message: string) {

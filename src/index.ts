@@ -18,7 +18,7 @@ export {
   type ExportResult,
   type PlannedTable,
 } from './export/export-database.js';
-export { readManifest, MANIFEST_FILE, type ExportManifest, type ManifestTable } from './export/manifest.js';
+export { readManifest, MANIFEST_FILE, type ExportManifest, type ManifestTable } from './format/manifest.js';
 export { connect, redactUrl, SESSION_SETTINGS_SQL } from './pg/connect.js';
 export { startEmbeddedPostgres, type EmbeddedServer } from './pg/embedded.js';
 export { VERSION } from './version.js';
@@ -31,6 +31,6 @@ export {
 export { mapUsers } from './users/map-users.js';
 export { readAuthUsers, type AuthUser } from './users/auth-users.js';
 export { readNewUsers, type NewUser } from './users/new-users.js';
-export { readUserMap, writeUserMap, type UserMap } from './users/user-map.js';
+export { readUserMap, writeUserMap, type UserMap } from './format/user-map.js';
 export { exportUsersForProvider, type ProviderFormat } from './users/provider-export.js';
 export { verify, type VerifyOptions, type VerifyResult, type TableVerification } from './verify/verify.js';

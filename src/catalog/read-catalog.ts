@@ -9,7 +9,7 @@ import {
 } from './catalog.sql.js';
 import { qualifiedName } from '../pg/sql.js';
 import type { ColumnInfo, ForeignKey, OwnedSequence, TableInfo } from './types.js';
-import { missingTypeOids, resolveEncoding, type RawTypeRow } from './value-encoding.js';
+import { missingTypeOids, resolveEncoding, type RawTypeRow } from '../codec/resolve-encoding.js';
 
 interface RawTableRow {
   oid: string;

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readAuthUsers } from '../users/auth-users.js';
 import { mapUsers } from '../users/map-users.js';
-import { writeUserMap, type UserMap } from '../users/user-map.js';
+import { writeUserMap, type UserMap } from '../format/user-map.js';
 import { createSampleDatabase, createSampleSchema } from './fixtures.js';
 
 export interface DemoOptions {

@@ -13,15 +13,15 @@ import {
 } from '../catalog/select-tables.js';
 import type { TableInfo } from '../catalog/types.js';
 import { describeError, IntegrityError, InterruptedError, TableError, UsageError } from '../errors.js';
-import { checkExportFiles } from './file-integrity.js';
-import { serialized } from '../serialized.js';
+import { checkExportFiles } from '../format/file-integrity.js';
+import { serialized } from '../format/serialized.js';
 import { isTransient, redactUrl } from '../pg/connect.js';
 import { openSharedSnapshot, type SharedSnapshot } from '../pg/snapshot.js';
 import { displayName } from '../pg/sql.js';
-import { AUTH_IDENTITIES_FILE, AUTH_USERS_FILE, authUsersTable } from '../users/auth-tables.js';
+import { AUTH_IDENTITIES_FILE, AUTH_USERS_FILE, authUsersTable } from './auth-tables.js';
 import { VERSION } from '../version.js';
 import { exportTable, type TableExportResult } from './export-table.js';
-import { tableFileName } from './file-names.js';
+import { tableFileName } from '../format/file-names.js';
 import { partFileName, rangeCondition, splitTable, type BlockRange } from './split.js';
 import {
   MANIFEST_FILE,
@@ -33,9 +33,9 @@ import {
   type ManifestFile,
   type ManifestPart,
   type ManifestTable,
-} from './manifest.js';
-import type { ExportFormat } from './row-framing.js';
-import { countQuery } from './row-sql.js';
+} from '../format/manifest.js';
+import type { ExportFormat } from '../format/file-layout.js';
+import { countQuery } from '../codec/row-sql.js';
 
 export interface ExportOptions {
   dbUrl: string;

@@ -4,10 +4,11 @@ import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { ColumnInfo, TableInfo } from '../catalog/types.js';
 import { IntegrityError } from '../errors.js';
-import { writeFileAtomically, type WrittenFile } from './file-sink.js';
-import type { ExportMethod } from './manifest.js';
-import { CopyBinaryToRows, RowFramer, type ExportFormat } from './row-framing.js';
-import { exportQuery } from './row-sql.js';
+import { writeFileAtomically, type WrittenFile } from '../format/atomic-write.js';
+import type { ExportMethod } from '../format/manifest.js';
+import { RowFramer, type ExportFormat } from '../format/file-layout.js';
+import { CopyBinaryToRows } from './copy-binary.js';
+import { exportQuery } from '../codec/row-sql.js';
 
 export interface TableExportTarget {
   table: Pick<TableInfo, 'schema' | 'name' | 'kind'> & { columns: readonly ColumnInfo[] };

@@ -1,34 +1,28 @@
 import type pg from 'pg';
 import { matches, parseTableName } from '../catalog/select-tables.js';
-import { describeError, InterruptedError, UsageError } from '../errors.js';
-import { databaseChecksum, fileChecksum } from '../verify/checksum.js';
+import { describeError, InterruptedError, RowFormatError, UsageError } from '../errors.js';
+import { databaseChecksum } from '../codec/checksum.js';
+import { fileChecksum } from '../format/file-checksum.js';
 import {
   IMPORT_STATE_FILE,
   readImportState,
   stateKey,
   writeImportState,
   type ImportState,
-} from './import-state.js';
+} from '../format/import-state.js';
 
-import { checkExportFiles } from '../export/file-integrity.js';
-import { readManifest, tableFiles, type ExportManifest, type ManifestTable } from '../export/manifest.js';
+import { checkExportFiles } from '../format/file-integrity.js';
+import { readManifest, tableFiles, type ExportManifest, type ManifestTable } from '../format/manifest.js';
 import { connect, describeUrl, isTransient } from '../pg/connect.js';
 import { readCatalog } from '../catalog/read-catalog.js';
-import { serialized } from '../serialized.js';
+import { serialized } from '../format/serialized.js';
 import { displayName, qualifiedName } from '../pg/sql.js';
-import { RowFormatError } from './json-to-copy.js';
 import { loadTable, resetSequences, type LoadResult } from './load-table.js';
 import { preflight, type TablePlan, type TriggerMode } from './preflight.js';
 import { runInDependencyOrder } from './schedule.js';
-import {
-  checkUserColumns,
-  findUserColumns,
-  scanUserColumns,
-  UserIdRewriter,
-  type UnmatchedPolicy,
-  type UserColumnCounts,
-} from './user-columns.js';
-import type { UserMap } from '../users/user-map.js';
+import { checkUserColumns, scanUserColumns, UserIdRewriter } from './user-columns.js';
+import { findUserColumns, type UnmatchedPolicy, type UserColumnCounts } from '../format/user-columns.js';
+import type { UserMap } from '../format/user-map.js';
 
 export interface ImportOptions {
   targetUrl: string;

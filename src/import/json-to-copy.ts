@@ -1,7 +1,11 @@
+import { RowFormatError } from '../errors.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ColumnInfo } from '../catalog/types.js';
-import { nullAsMissingKey } from '../export/row-sql.js';
-import { Ch, INCOMPLETE, isWs, skipWs, stringEnd, valueEnd } from './json-scan.js';
+import { nullAsMissingKey } from '../codec/row-sql.js';
+import { ByteSink, writeCopyValue, type ValueRewrite } from '../codec/copy-text.js';
+import { Ch, INCOMPLETE, isWs, skipWs, stringEnd, valueEnd } from '../codec/json-scan.js';
+
+export type { ValueRewrite };
 
 /*
  * Export file → COPY text, without JSON.parse on the hot path: a JSON.parse would turn numbers into JS
@@ -11,20 +15,6 @@ import { Ch, INCOMPLETE, isWs, skipWs, stringEnd, valueEnd } from './json-scan.j
  * integers and shortest-exact floats, which a double holds exactly).
  */
 
-/** A problem with the file's content: `row` counts from 1, `column` names the value. */
-export class RowFormatError extends Error {
-  constructor(
-    message: string,
-    readonly row: number,
-  ) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
-
-/** Rewrites one value's text, or each element of an array (user-id mapping); returns null for SQL NULL. */
-export type ValueRewrite = (text: string) => string | null;
-
 export interface DecoderColumn {
   column: ColumnInfo;
   /** SQL NULL is written by leaving the key out (json and jsonb columns). */
@@ -32,57 +22,6 @@ export interface DecoderColumn {
   /** false: the value is read and checked but not loaded (generated columns). */
   load: boolean;
   rewrite?: ValueRewrite;
-}
-
-class ByteSink {
-  buf = Buffer.allocUnsafe(1 << 20);
-  len = 0;
-  private ensure(n: number) {
-    if (this.len + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
-  }
-  byte(b: number) {
-    this.ensure(1);
-    this.buf[this.len++] = b;
-  }
-  bytes(src: Buffer, start: number, end: number) {
-    this.ensure(end - start);
-    src.copy(this.buf, this.len, start, end);
-    this.len += end - start;
-  }
-  text(s: string) {
-    this.ensure(Buffer.byteLength(s) + 0);
-    this.len += this.buf.write(s, this.len);
-  }
-  take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.len));
-    this.len = 0;
-    return out;
-  }
-}
-
-/** COPY text escaping of a decoded string. */
-export const copyEscape = (s: string): string =>
-  s.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
-
-/**
- * A PostgreSQL array literal from a parsed JSON array. Its elements are strings, booleans, null, nested
- * arrays, or numbers that a double holds exactly (int2/int4/oid, and floats written with their shortest
- * exact digits), so JSON.parse loses nothing here.
- */
-function arrayLiteral(value: unknown, delimiter = ','): string {
-  if (!Array.isArray(value)) throw new Error('expected an array');
-  const parts = value.map((v): string => {
-    if (v === null) return 'NULL';
-    if (Array.isArray(v)) return arrayLiteral(v, delimiter);
-    if (typeof v === 'string') return `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-    if (typeof v === 'boolean') return v ? 't' : 'f';
-    if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
-    throw new Error('an array element cannot be a JSON object');
-  });
-  return `{${parts.join(delimiter)}}`;
 }
 
 /**
@@ -258,7 +197,7 @@ export class JsonToCopyText extends Transform {
         this.separator(first);
         first = false;
         try {
-          this.field(buf, pos, end, spec);
+          writeCopyValue(this.sink, buf, pos, end, spec.column, spec.rewrite);
         } catch (err) {
           fail(`column ${JSON.stringify(spec.column.name)}: ${(err as Error).message}`);
         }
@@ -285,82 +224,4 @@ export class JsonToCopyText extends Transform {
     this.sink.len = mark;
     return INCOMPLETE;
   }
-
-  /** Writes the COPY text of the JSON value buf[start, end). */
-  private field(buf: Buffer, start: number, end: number, spec: DecoderColumn): void {
-    const c = buf[start]!;
-    const { encoding } = spec.column;
-    if (!spec.rewrite && (encoding === 'json' || encoding === 'jsonb')) {
-      // The JSON text itself; `null` here is the JSON null (SQL NULL leaves the key out).
-      this.rawEscaped(buf, start, end);
-      return;
-    }
-    if (c === 110 /* n */) {
-      if (end - start !== 4) throw new Error('invalid literal');
-      this.sink.text('\\N');
-      return;
-    }
-    if (spec.rewrite) {
-      const text = buf.toString('utf8', start, end);
-      if (c === Ch.LBracket) {
-        this.sink.text(
-          copyEscape(
-            arrayLiteral(rewriteElements(JSON.parse(text), spec.rewrite), spec.column.elementDelimiter),
-          ),
-        );
-        return;
-      }
-      const mapped = spec.rewrite(c === Ch.Quote ? (JSON.parse(text) as string) : text);
-      this.sink.text(mapped === null ? '\\N' : copyEscape(mapped));
-      return;
-    }
-    if (encoding === 'array' && c === Ch.LBracket) {
-      this.sink.text(
-        copyEscape(arrayLiteral(JSON.parse(buf.toString('utf8', start, end)), spec.column.elementDelimiter)),
-      );
-      return;
-    }
-    if (c === Ch.Quote) {
-      if (!hasBackslash(buf, start + 1, end - 1)) {
-        // No escapes, and JSON strings hold no raw control characters: the bytes are already COPY text.
-        this.sink.bytes(buf, start + 1, end - 1);
-      } else {
-        this.sink.text(copyEscape(JSON.parse(buf.toString('utf8', start, end)) as string));
-      }
-      return;
-    }
-    if (c === 116 /* t */ || c === 102 /* f */) {
-      this.sink.byte(c);
-      return;
-    }
-    if (c === Ch.LBrace || c === Ch.LBracket)
-      throw new Error(`a ${encoding} value cannot be a JSON ${c === Ch.LBrace ? 'object' : 'array'}`);
-    // A number: its exact digits.
-    this.sink.bytes(buf, start, end);
-  }
-
-  /** Copies JSON text as it is, with COPY escaping (json keeps its whitespace, line breaks included). */
-  private rawEscaped(buf: Buffer, start: number, end: number): void {
-    let from = start;
-    for (let i = start; i < end; i++) {
-      const b = buf[i]!;
-      if (b === Ch.Backslash || b === Ch.Nl || b === Ch.Cr || b === Ch.Tab) {
-        this.sink.bytes(buf, from, i);
-        this.sink.text(b === Ch.Backslash ? '\\\\' : b === Ch.Nl ? '\\n' : b === Ch.Cr ? '\\r' : '\\t');
-        from = i + 1;
-      }
-    }
-    this.sink.bytes(buf, from, end);
-  }
-}
-
-/** Applies a user-id rewrite to every string element of a (nested) array. */
-function rewriteElements(value: unknown, rewrite: ValueRewrite): unknown {
-  if (Array.isArray(value)) return value.map((v) => rewriteElements(v, rewrite));
-  return typeof value === 'string' ? rewrite(value) : value;
-}
-
-function hasBackslash(buf: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i] === Ch.Backslash) return true;
-  return false;
 }

@@ -7,7 +7,7 @@ import copyStreams from 'pg-copy-streams';
 import { IntegrityError } from '../errors.js';
 import { readSequenceState } from '../catalog/read-catalog.js';
 import { qualifiedName, quoteIdent } from '../pg/sql.js';
-import type { TableFile } from '../export/manifest.js';
+import type { TableFile } from '../format/manifest.js';
 import { JsonToCopyText, type ValueRewrite } from './json-to-copy.js';
 import type { TablePlan, TriggerMode } from './preflight.js';
 

@@ -2,12 +2,12 @@ import type pg from 'pg';
 import type { BrokenEdge } from '../catalog/dependency-order.js';
 import { readCatalog } from '../catalog/read-catalog.js';
 import type { TableInfo } from '../catalog/types.js';
-import type { ManifestTable } from '../export/manifest.js';
-import { fromTable } from '../export/row-sql.js';
+import type { ManifestTable } from '../format/manifest.js';
+import { fromTable } from '../codec/row-sql.js';
 import { displayName } from '../pg/sql.js';
 import type { DecoderColumn } from './json-to-copy.js';
 import { ROLE_SQL, TABLE_ACCESS_SQL } from './import.sql.js';
-import { typeTakes } from './type-compat.js';
+import { typeTakes } from '../codec/type-compat.js';
 
 /** How user triggers (and foreign-key triggers) are kept from firing while loading. */
 export type TriggerMode = 'replica' | 'disable-user-triggers';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { checkExportFiles } from '../export/file-integrity.js';
-import { readManifest } from '../export/manifest.js';
+import { checkExportFiles } from '../format/file-integrity.js';
+import { readManifest } from '../format/manifest.js';
 
 /** A Supabase auth user as exported in auth_users.json (columns the source did not have are undefined). */
 export interface AuthUser {

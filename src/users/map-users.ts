@@ -1,6 +1,6 @@
 import type { AuthUser } from './auth-users.js';
 import type { NewUser } from './new-users.js';
-import type { UnmatchedReason, UserMap, UserMapping } from './user-map.js';
+import type { UnmatchedReason, UserMap, UserMapping } from '../format/user-map.js';
 
 /** Emails compare trimmed and case-insensitively. */
 export const normalizeEmail = (email: string | null | undefined): string | null =>

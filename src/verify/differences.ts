@@ -5,12 +5,12 @@ import { createReadStream } from 'node:fs';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import copyStreams from 'pg-copy-streams';
-import { tableFiles, type ManifestTable } from '../export/manifest.js';
-import type { ValueSql } from '../export/row-sql.js';
-import { copyEscape } from '../import/json-to-copy.js';
+import { tableFiles, type ManifestTable } from '../format/manifest.js';
+import type { ValueSql } from '../codec/row-sql.js';
+import { copyEscape } from '../codec/copy-text.js';
 import { quoteIdent } from '../pg/sql.js';
-import { keyedHashesSql } from './checksum.js';
-import { RowScanner, rowValuesText } from './file-rows.js';
+import { keyedHashesSql } from '../codec/checksum.js';
+import { RowScanner, rowValuesText } from '../format/row-reader.js';
 
 /** A row that differs between two sides: its key is the primary key values as JSON, or the row's md5. */
 export interface DifferingRow {

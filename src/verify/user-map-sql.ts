@@ -3,11 +3,11 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { ColumnInfo } from '../catalog/types.js';
-import type { ValueSql } from '../export/row-sql.js';
-import { copyEscape } from '../import/json-to-copy.js';
-import type { UserColumn } from '../import/user-columns.js';
+import type { ValueSql } from '../codec/row-sql.js';
+import { copyEscape } from '../codec/copy-text.js';
+import type { UserColumn } from '../format/user-columns.js';
 import { quoteIdent } from '../pg/sql.js';
-import type { UserMap } from '../users/user-map.js';
+import type { UserMap } from '../format/user-map.js';
 
 const MAP_TABLE = 'pg_temp.supamigrate_user_map';
 

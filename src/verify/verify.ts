@@ -2,14 +2,15 @@ import type pg from 'pg';
 import { matches, parseTableName } from '../catalog/select-tables.js';
 import { describeError, UsageError } from '../errors.js';
 
-import { checkExportFiles } from '../export/file-integrity.js';
-import { readManifest, tableFiles, type ManifestTable } from '../export/manifest.js';
-import type { ValueSql } from '../export/row-sql.js';
-import { findUserColumns, type UserColumn } from '../import/user-columns.js';
+import { checkExportFiles } from '../format/file-integrity.js';
+import { readManifest, tableFiles, type ManifestTable } from '../format/manifest.js';
+import type { ValueSql } from '../codec/row-sql.js';
+import { findUserColumns, type UserColumn } from '../format/user-columns.js';
 import { connect } from '../pg/connect.js';
 import { displayName } from '../pg/sql.js';
-import type { UserMap } from '../users/user-map.js';
-import { databaseChecksum, fileChecksum, type Checksum } from './checksum.js';
+import type { UserMap } from '../format/user-map.js';
+import { databaseChecksum, type Checksum } from '../codec/checksum.js';
+import { fileChecksum } from '../format/file-checksum.js';
 import { databaseKeyed, differingRows, fileKeyed, type DifferingRow } from './differences.js';
 import { loadReverseUserMap, reverseMappedValues } from './user-map-sql.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSampleSchema } from '../../src/demo/fixtures.js';
 import { exportDatabase } from '../../src/export/export-database.js';
-import { readManifest } from '../../src/export/manifest.js';
+import { readManifest } from '../../src/format/manifest.js';
 import { importDatabase } from '../../src/import/import-database.js';
 import { verify } from '../../src/verify/verify.js';
 import { expectSameTables } from '../support/compare.js';

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createSampleSchema } from '../../src/demo/fixtures.js';
 import { UsageError } from '../../src/errors.js';
 import { exportDatabase } from '../../src/export/export-database.js';
-import { readManifest, type ExportManifest } from '../../src/export/manifest.js';
+import { readManifest, type ExportManifest } from '../../src/format/manifest.js';
 import { importDatabase } from '../../src/import/import-database.js';
 import { expectSameTables, tableText } from '../support/compare.js';
 import { connectTo, createDatabase, createFixtureDatabase, tempDir } from '../support/db.js';

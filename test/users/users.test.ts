@@ -12,7 +12,7 @@ import { readAuthUsers, type AuthUser } from '../../src/users/auth-users.js';
 import { mapUsers } from '../../src/users/map-users.js';
 import { readNewUsers } from '../../src/users/new-users.js';
 import { exportUsersForProvider } from '../../src/users/provider-export.js';
-import type { UserMap } from '../../src/users/user-map.js';
+import type { UserMap } from '../../src/format/user-map.js';
 import { tableText } from '../support/compare.js';
 import { cli } from '../support/cli.js';
 import { connectTo, createDatabase, createFixtureDatabase, tempDir } from '../support/db.js';

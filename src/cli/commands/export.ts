@@ -8,7 +8,7 @@ import {
   type ExportEvent,
   type ExportResult,
 } from '../../export/export-database.js';
-import type { ExportFormat } from '../../export/row-framing.js';
+import type { ExportFormat } from '../../format/file-layout.js';
 import { displayName } from '../../pg/sql.js';
 import { formatBytes, formatCount, formatRate, textTable } from '../format.js';
 import { collect, defaultJobs, list, OptionProblems } from '../options.js';

@@ -4,7 +4,7 @@ import { importDatabase, type ImportEvent, type ImportResult } from '../../impor
 import { displayName } from '../../pg/sql.js';
 import { formatCount, formatRate, textTable } from '../format.js';
 import { collect, defaultJobs, list, OptionProblems } from '../options.js';
-import { readUserMap } from '../../users/user-map.js';
+import { readUserMap } from '../../format/user-map.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED, EXIT_USAGE, interruption } from '../run.js';
 

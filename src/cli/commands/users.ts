@@ -8,7 +8,7 @@ import {
   PROVIDER_FORMATS,
   type ProviderFormat,
 } from '../../users/provider-export.js';
-import { writeUserMap } from '../../users/user-map.js';
+import { writeUserMap } from '../../format/user-map.js';
 import { OptionProblems } from '../options.js';
 import { action } from '../run.js';
 

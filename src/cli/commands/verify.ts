@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { displayName } from '../../pg/sql.js';
-import { readUserMap } from '../../users/user-map.js';
+import { readUserMap } from '../../format/user-map.js';
 import { verify, type TableVerification, type VerifyResult } from '../../verify/verify.js';
 import { formatCount } from '../format.js';
 import { collect, list, OptionProblems } from '../options.js';

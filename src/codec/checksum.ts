@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import type pg from 'pg';
-import { tableFiles, type ManifestTable } from '../export/manifest.js';
-import { columnJson, fromTable, rowJson, type ValueSql } from '../export/row-sql.js';
-import { forEachFileRow } from './file-rows.js';
+import type { ColumnInfo, TableInfo } from '../catalog/types.js';
+import { columnJson, fromTable, rowJson, type ValueSql } from './row-sql.js';
+
+/** What the checksum SQL needs of a table. */
+export type ChecksumTable = Pick<TableInfo, 'schema' | 'name' | 'kind' | 'primaryKey'> & {
+  columns: readonly ColumnInfo[];
+};
 
 /*
  * A table's content checksum: the sum, modulo 2^64, of the first 64 bits of the md5 of every row's JSON
@@ -18,16 +21,16 @@ export interface Checksum {
   hash: string;
 }
 
-const toHex = (sum: bigint) => BigInt.asUintN(64, sum).toString(16).padStart(16, '0');
+export const toHex = (sum: bigint) => BigInt.asUintN(64, sum).toString(16).padStart(16, '0');
 
 /** SQL: one row with `n` (count) and `h` (the sum as numeric text). */
-export function checksumSql(table: ManifestTable, valueOf?: ValueSql): string {
+export function checksumSql(table: ChecksumTable, valueOf?: ValueSql): string {
   return `SELECT count(*)::int8 AS n, coalesce(sum(('x' || substr(md5(s.j), 1, 16))::bit(64)::int8), 0)::text AS h
             FROM (SELECT ${rowJson(table.columns, 't', valueOf)} AS j FROM ${fromTable(table)}) s`;
 }
 
 /** SQL: every row's key (primary key values, or the row hash without one) and md5, sorted by key bytes. */
-export function keyedHashesSql(table: ManifestTable, valueOf?: ValueSql): string {
+export function keyedHashesSql(table: ChecksumTable, valueOf?: ValueSql): string {
   const row = rowJson(table.columns, 't', valueOf);
   const pk = table.primaryKey.map((name) => table.columns.find((c) => c.name === name)!);
   const key =
@@ -39,7 +42,7 @@ export function keyedHashesSql(table: ManifestTable, valueOf?: ValueSql): string
 
 export async function databaseChecksum(
   client: pg.Client,
-  table: ManifestTable,
+  table: ChecksumTable,
   valueOf?: ValueSql,
 ): Promise<Checksum> {
   const { rows } = await client.query<{ n: string; h: string }>(checksumSql(table, valueOf));
@@ -49,18 +52,3 @@ export async function databaseChecksum(
 /** The row md5 as verify uses it: the first 64 bits, as a signed big-endian integer. */
 export const rowHash64 = (buf: Buffer, start: number, end: number): bigint =>
   createHash('md5').update(buf.subarray(start, end)).digest().readBigInt64BE(0);
-
-export async function fileChecksum(
-  dir: string,
-  table: ManifestTable,
-  format: 'json' | 'ndjson',
-): Promise<Checksum> {
-  let sum = 0n;
-  let rows = 0;
-  for (const file of tableFiles(table)) {
-    rows += await forEachFileRow(join(dir, file.file), format, (buf, start, end) => {
-      sum += rowHash64(buf, start, end);
-    });
-  }
-  return { rows, hash: toHex(sum) };
-}

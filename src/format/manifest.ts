@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BrokenEdge } from '../catalog/dependency-order.js';
 import type { ColumnInfo, ForeignKey, OwnedSequence } from '../catalog/types.js';
 import { UsageError } from '../errors.js';
-import type { ExportFormat } from './row-framing.js';
+import type { ExportFormat } from './file-layout.js';
 
 /*
  * metadata.json: the contract between export, import and verify (documented in the README). Import and

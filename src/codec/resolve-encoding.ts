@@ -1,4 +1,4 @@
-import type { ValueEncoding } from './types.js';
+import type { ValueEncoding } from '../catalog/types.js';
 
 /** A row of TYPES_SQL. */
 export interface RawTypeRow {

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { RowFormatError } from '../import/json-to-copy.js';
-import { Ch, INCOMPLETE, isWs, skipWs, stringEnd, valueEnd } from '../import/json-scan.js';
+import { RowFormatError } from '../errors.js';
+import { Ch, INCOMPLETE, isWs, skipWs, stringEnd, valueEnd } from '../codec/json-scan.js';
 
 /** Called with the exact bytes of one row object, `buf[start, end)`; may return text to pass on. */
 export type RowVisitor = (buf: Buffer, start: number, end: number) => string | void;

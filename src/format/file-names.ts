@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ExportFormat } from './row-framing.js';
+import type { ExportFormat } from './file-layout.js';
 
 /**
  * The file name of a table's export: `schema.table.json`. Characters that are not safe in a file name on

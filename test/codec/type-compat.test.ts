@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { typeTakes } from '../../src/import/type-compat.js';
+import { typeTakes } from '../../src/codec/type-compat.js';
 
 describe('typeTakes', () => {
   it.each([

@@ -1,0 +1,56 @@
+import { UsageError } from '../errors.js';
+import { displayName } from '../pg/sql.js';
+import type { ManifestTable } from './manifest.js';
+
+export type UnmatchedPolicy = 'error' | 'keep' | 'null';
+
+/** A column holding Supabase user ids, whose values import rewrites to the new provider's ids. */
+export interface UserColumn {
+  schema: string;
+  table: string;
+  column: string;
+  /** Found by its foreign key into auth.users (recorded in metadata.json), or named with --user-columns. */
+  foundBy: 'foreign key' | '--user-columns';
+  isArray: boolean;
+}
+
+/** What happened to a user column's values during the import. */
+export interface UserColumnCounts extends UserColumn {
+  rewritten: number;
+  unmatched: number;
+}
+
+const isAuthUsersId = (fk: ManifestTable['foreignKeys'][number]) =>
+  fk.references.schema === 'auth' &&
+  fk.references.table === 'users' &&
+  fk.columns.length === 1 &&
+  fk.references.columns[0] === 'id';
+
+/**
+ * The user columns of the tables being imported: every column whose foreign key points at auth.users(id),
+ * plus those named as schema.table.column (or table.column, in public) in --user-columns.
+ */
+export function findUserColumns(tables: readonly ManifestTable[], named: readonly string[]): UserColumn[] {
+  const found: UserColumn[] = [];
+  const add = (t: ManifestTable, column: string, foundBy: UserColumn['foundBy']) => {
+    if (found.some((c) => c.schema === t.schema && c.table === t.name && c.column === column)) return;
+    const info = t.columns.find((c) => c.name === column)!;
+    found.push({ schema: t.schema, table: t.name, column, foundBy, isArray: info.encoding === 'array' });
+  };
+  for (const t of tables)
+    for (const fk of t.foreignKeys.filter(isAuthUsersId)) add(t, fk.columns[0]!, 'foreign key');
+  const problems: string[] = [];
+  for (const arg of named) {
+    const parts = arg.split('.');
+    const [schema, table, column] =
+      parts.length === 3 ? parts : parts.length === 2 ? ['public', ...parts] : [];
+    const t = tables.find((x) => x.schema === schema && x.name === table);
+    if (!schema || !table || !column) problems.push(`--user-columns ${arg}: expected schema.table.column`);
+    else if (!t) problems.push(`--user-columns ${arg}: table ${schema}.${table} is not in the import`);
+    else if (!t.columns.some((c) => c.name === column))
+      problems.push(`--user-columns ${arg}: ${displayName(t)} has no column "${column}"`);
+    else add(t, column, '--user-columns');
+  }
+  if (problems.length > 0) throw new UsageError(problems);
+  return found;
+}
