@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import type { UnmatchedPolicy, UserColumn, UserColumnCounts } from '../format/user-columns.js';
-import { tableFiles, type ManifestTable } from '../format/manifest.js';
+import { tableFiles } from '../format/manifest.js';
 import { displayName, qualifiedName, quoteIdent } from '../pg/sql.js';
 import type { UserMap } from '../format/user-map.js';
 import { JsonToCopyText, type ValueRewrite } from './json-to-copy.js';
