@@ -1,7 +1,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrokenEdge } from '../catalog/dependency-order.js';
-import type { ColumnInfo, ForeignKey, OwnedSequence } from '../catalog/types.js';
+import type { ForeignKey, OwnedSequence } from '../catalog/types.js';
+import type { EncodedColumn } from '../codec/encode-column.js';
 import { UsageError } from '../errors.js';
 import type { ExportFormat } from './file-layout.js';
 
@@ -45,7 +46,7 @@ export interface ManifestTable {
   sha256: string | null;
   seconds: number | null;
   kind: 'table' | 'partitioned';
-  columns: ColumnInfo[];
+  columns: EncodedColumn[];
   primaryKey: string[];
   foreignKeys: ForeignKey[];
   ownedSequences: OwnedSequence[];
@@ -63,7 +64,7 @@ export interface ManifestFile {
   rowCount: number;
   bytes: number | null;
   sha256: string | null;
-  columns: ColumnInfo[];
+  columns: EncodedColumn[];
   error?: string;
 }
 
