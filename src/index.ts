@@ -9,7 +9,9 @@ export {
   DEFAULT_LARGE_TABLES,
   DEFAULT_STREAMING_THRESHOLD,
 } from './catalog/select-tables.js';
-export type { ColumnInfo, ForeignKey, TableInfo, ValueEncoding } from './catalog/types.js';
+export type { ColumnInfo, ForeignKey, TableInfo, ValueType } from './catalog/types.js';
+export type { ValueEncoding } from './codec/encodings.js';
+export { encodeTable, type EncodedColumn, type EncodedTable } from './codec/encode-column.js';
 export {
   exportDatabase,
   exportMethod,

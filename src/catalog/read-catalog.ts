@@ -9,7 +9,7 @@ import {
 } from './catalog.sql.js';
 import { qualifiedName } from '../pg/sql.js';
 import type { ColumnInfo, ForeignKey, OwnedSequence, TableInfo } from './types.js';
-import { missingTypeOids, resolveEncoding, type RawTypeRow } from '../codec/resolve-encoding.js';
+import { missingTypeOids, valueTypeOf, type RawTypeRow } from './type-walk.js';
 
 interface RawTableRow {
   oid: string;
@@ -84,7 +84,7 @@ export async function readSequenceState(
 }
 
 /**
- * Reads every exportable table of `schemas` from pg_catalog: columns with their value encodings,
+ * Reads every exportable table of `schemas` from pg_catalog: columns with their value types,
  * primary and foreign keys, owned sequences. Tables come sorted by schema and name.
  */
 export async function readCatalog(client: pg.Client, schemas: readonly string[]): Promise<TableInfo[]> {
@@ -158,13 +158,10 @@ function parseTable(
 }
 
 function parseColumn(raw: RawColumnRow, types: ReadonlyMap<string, RawTypeRow>): ColumnInfo {
-  const { encoding, elementEncoding, elementDelimiter } = resolveEncoding(raw.type_oid, types);
   return {
     name: raw.name,
     type: raw.type,
-    encoding,
-    ...(elementEncoding ? { elementEncoding } : {}),
-    ...(elementDelimiter ? { elementDelimiter } : {}),
+    valueType: valueTypeOf(raw.type_oid, types),
     nullable: !raw.not_null,
     generated: raw.generated === 's' ? 'stored' : null,
     identity: raw.identity === 'a' ? 'always' : raw.identity === 'd' ? 'by default' : null,

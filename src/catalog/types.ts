@@ -1,16 +1,19 @@
-import type { ValueEncoding } from '../codec/encodings.js';
-
-export type { ValueEncoding };
+/**
+ * What a column's values are, with domains resolved to their base type: the codec (src/codec) decides
+ * from this how they are written. Names are `schema.name` as in pg_catalog (`pg_catalog.int4`).
+ */
+export interface ValueType {
+  /** The base type (domains resolved), e.g. `pg_catalog.numeric`, `public.mood`, `pg_catalog._text`. */
+  base: string;
+  /** For array types (and domains over them): the element's base type, and its array delimiter. */
+  element?: { base: string; delimiter: string };
+}
 
 export interface ColumnInfo {
   name: string;
   /** The declared type as `format_type` prints it, e.g. `numeric(14,6)`, `public.reading_kind[]`. */
   type: string;
-  encoding: ValueEncoding;
-  /** For arrays: how each element is written. */
-  elementEncoding?: Exclude<ValueEncoding, 'array'>;
-  /** For arrays whose element type separates elements with another character than a comma (box: `;`). */
-  elementDelimiter?: string;
+  valueType: ValueType;
   nullable: boolean;
   /** `stored` for `GENERATED ALWAYS AS (…) STORED` columns: the target computes them, import skips them. */
   generated: 'stored' | null;

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { ColumnInfo, TableInfo } from '../catalog/types.js';
+import type { TableInfo } from '../catalog/types.js';
+import type { EncodedColumn } from './encode-column.js';
 import { columnJson, fromTable, rowJson, type ValueSql } from './row-sql.js';
 
 /** What the checksum SQL needs of a table. */
 export type ChecksumTable = Pick<TableInfo, 'schema' | 'name' | 'kind' | 'primaryKey'> & {
-  columns: readonly ColumnInfo[];
+  columns: readonly EncodedColumn[];
 };
 
 /*

@@ -1,4 +1,5 @@
-import type { ColumnInfo } from '../catalog/types.js';
+import type { EncodedColumn } from './encode-column.js';
+import { ENCODING_RULES } from './encodings.js';
 import { Ch } from './json-scan.js';
 
 /*
@@ -69,12 +70,12 @@ export function writeCopyValue(
   buf: Buffer,
   start: number,
   end: number,
-  column: Pick<ColumnInfo, 'encoding' | 'elementDelimiter'>,
+  column: Pick<EncodedColumn, 'encoding' | 'elementDelimiter'>,
   rewrite?: ValueRewrite,
 ): void {
   const c = buf[start]!;
   const { encoding } = column;
-  if (!rewrite && (encoding === 'json' || encoding === 'jsonb')) {
+  if (!rewrite && encoding !== 'array' && ENCODING_RULES[encoding].copy === 'json-text') {
     // The JSON text itself; `null` here is the JSON null (SQL NULL leaves the key out).
     rawEscaped(sink, buf, start, end);
     return;

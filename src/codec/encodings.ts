@@ -1,7 +1,14 @@
-/**
- * How a column's values are written in the export files (the type rules in the README). The importer
- * and the verifier read this from metadata.json, so they never need the source database to decode a file.
+/*
+ * The type rules, in one table. For each value encoding: the built-in types written with it, the SQL that
+ * writes a value (and an array of values) as JSON text, how the importer reads the JSON back into COPY
+ * text, which target types accept it, and how verify reads a target column of such a type back into the
+ * same canonical form. Every other module (export SQL, import decoder and pre-flight, verify checksums)
+ * derives from this table; the README's "type rules" section describes it for users.
+ *
+ * Every SQL expression assumes the session settings of SESSION_SETTINGS_SQL (src/pg/connect.ts): UTC,
+ * ISO dates, extra_float_digits = 1, hex bytea, lc_monetary = C.
  */
+
 export const VALUE_ENCODINGS = [
   'number', // int2, int4, oid: JSON number
   'bigint', // int8: string of digits
@@ -21,3 +28,194 @@ export const VALUE_ENCODINGS = [
 
 export type ValueEncoding = (typeof VALUE_ENCODINGS)[number];
 export type ScalarEncoding = Exclude<ValueEncoding, 'array'>;
+
+/**
+ * How verify reads a target column whose type differs from the source's (an accepted widening):
+ * `cast-back` casts the target value to the source type, which gives back the source's exact text
+ * (numeric(16,8) → numeric(14,6), bigint → integer); `as-target` is for widenings whose source text
+ * cannot be recovered (json → jsonb normalises whitespace and key order): the source and the files are
+ * then compared in the target's form instead.
+ */
+export type VerifyForm = 'cast-back' | 'as-target';
+
+/** A widening: a source type (as format_type prints it, without modifiers) and the target types taking it. */
+export interface Widening {
+  from: string;
+  to: readonly string[];
+  verify: VerifyForm;
+}
+
+export interface EncodingRule {
+  /** Built-in types (pg_catalog names) whose values are written this way; other types default to text. */
+  types: readonly string[];
+  /** JSON text of a non-null value `v` (an SQL expression). */
+  json: (v: string) => string;
+  /** JSON text of a non-null one-dimensional-or-more array `v` of such values, elements in JSON form. */
+  arrayJson: (v: string) => string;
+  /**
+   * How the importer reads the value: `token` copies a JSON number or literal's bytes, or a string's
+   * content; `json-text` copies the JSON text itself (`null` included: SQL NULL leaves the key out).
+   */
+  copy: 'token' | 'json-text';
+  /** Target types, other than the source type itself with the same or wider modifiers, that take it. */
+  widenings: readonly Widening[];
+}
+
+/** Elements written as strings holding their text form (what a JSON number or value could not keep). */
+const textElements = (v: string) => `array_to_json(${v}::text[])::text`;
+/** to_json writes floats with float8out (shortest exact), quotes NaN and infinities, and dates and
+ * timestamps in ISO 8601 with a T, keeping every microsecond and the BC suffix. */
+const toJson = (v: string) => `to_json(${v})::text`;
+const quoted = (v: string) => `'"' || ${v}::text || '"'`;
+
+export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
+  number: {
+    types: ['int2', 'int4', 'oid'],
+    json: (v) => `${v}::text`,
+    // Through int8[]: to_json writes oid elements as strings, int2/int4/int8 as numbers.
+    arrayJson: (v) => `array_to_json(${v}::int8[])::text`,
+    copy: 'token',
+    widenings: [
+      {
+        from: 'smallint',
+        to: ['integer', 'bigint', 'numeric', 'real', 'double precision'],
+        verify: 'cast-back',
+      },
+      { from: 'integer', to: ['bigint', 'numeric', 'double precision'], verify: 'cast-back' },
+    ],
+  },
+  bigint: {
+    types: ['int8'],
+    json: quoted,
+    arrayJson: textElements,
+    copy: 'token',
+    widenings: [{ from: 'bigint', to: ['numeric'], verify: 'cast-back' }],
+  },
+  numeric: { types: ['numeric'], json: quoted, arrayJson: textElements, copy: 'token', widenings: [] },
+  money: {
+    types: ['money'],
+    json: (v) => `'"' || ${v}::numeric::text || '"'`,
+    arrayJson: (v) => `array_to_json(${v}::numeric[]::text[])::text`,
+    copy: 'token',
+    widenings: [],
+  },
+  float: {
+    types: ['float4', 'float8'],
+    json: toJson,
+    arrayJson: (v) => `array_to_json(${v})::text`,
+    copy: 'token',
+    widenings: [{ from: 'real', to: ['double precision'], verify: 'cast-back' }],
+  },
+  boolean: {
+    types: ['bool'],
+    json: toJson,
+    arrayJson: (v) => `array_to_json(${v})::text`,
+    copy: 'token',
+    widenings: [],
+  },
+  timestamptz: {
+    types: ['timestamptz'],
+    json: (v) => `replace(to_json(${v})::text, '+00:00', 'Z')`,
+    arrayJson: (v) => `replace(array_to_json(${v})::text, '+00:00', 'Z')`,
+    copy: 'token',
+    widenings: [],
+  },
+  timestamp: {
+    types: ['timestamp'],
+    json: toJson,
+    arrayJson: (v) => `array_to_json(${v})::text`,
+    copy: 'token',
+    widenings: [],
+  },
+  date: {
+    types: ['date'],
+    json: toJson,
+    arrayJson: (v) => `array_to_json(${v})::text`,
+    copy: 'token',
+    widenings: [],
+  },
+  json: {
+    types: ['json'],
+    json: (v) => `${v}::text`,
+    // json[] elements are written as strings holding their JSON text: as values, a JSON array element
+    // could not be told apart from a second dimension.
+    arrayJson: textElements,
+    copy: 'json-text',
+    widenings: [{ from: 'json', to: ['jsonb'], verify: 'as-target' }],
+  },
+  jsonb: {
+    types: ['jsonb'],
+    json: (v) => `${v}::text`,
+    arrayJson: textElements,
+    copy: 'json-text',
+    // json keeps the jsonb text exactly; read back as jsonb it is the same value and the same text.
+    widenings: [{ from: 'jsonb', to: ['json'], verify: 'cast-back' }],
+  },
+  bytea: {
+    types: ['bytea'],
+    json: (v) => `'"\\\\x' || encode(${v}, 'hex') || '"'`,
+    arrayJson: textElements,
+    copy: 'token',
+    widenings: [],
+  },
+  text: {
+    types: [],
+    json: (v) => `to_json(${v}::text)::text`,
+    arrayJson: textElements,
+    copy: 'token',
+    widenings: [
+      { from: 'character varying', to: ['text'], verify: 'cast-back' },
+      { from: 'character', to: ['text', 'character varying'], verify: 'cast-back' },
+      { from: 'text', to: ['character varying'], verify: 'cast-back' },
+      // A column that held Supabase user ids may become text to hold another provider's ids.
+      { from: 'uuid', to: ['text', 'character varying'], verify: 'cast-back' },
+    ],
+  },
+};
+
+/**
+ * Text-encoded types whose text form never holds a character JSON must escape (quote, backslash, control
+ * characters): their text is quoted as it is, which saves PostgreSQL an escaping pass per value (uuid: -40%).
+ */
+export const PLAIN_TEXT_TYPES: ReadonlySet<string> = new Set([
+  'uuid',
+  'inet',
+  'cidr',
+  'macaddr',
+  'macaddr8',
+  'interval',
+  'time without time zone',
+  'time with time zone',
+  'bit',
+  'bit varying',
+  'pg_lsn',
+  'point',
+  'line',
+  'lseg',
+  'box',
+  'path',
+  'polygon',
+  'circle',
+  'tid',
+  'xid',
+  'xid8',
+  'cid',
+]);
+
+/** Catalog types that subscript like arrays but print as plain text ("1 2 3"): written as text. */
+export const VECTOR_TYPES: ReadonlySet<string> = new Set(['pg_catalog.int2vector', 'pg_catalog.oidvector']);
+
+/** The encoding of a built-in or other base type (`pg_catalog.int4` → number; `public.mood` → text). */
+export function scalarEncodingOf(base: string): ScalarEncoding {
+  const [schema, name] = splitQualified(base);
+  if (schema !== 'pg_catalog') return 'text';
+  for (const [encoding, rule] of Object.entries(ENCODING_RULES) as [ScalarEncoding, EncodingRule][]) {
+    if (rule.types.includes(name)) return encoding;
+  }
+  return 'text';
+}
+
+function splitQualified(name: string): [string, string] {
+  const dot = name.indexOf('.');
+  return dot < 0 ? ['pg_catalog', name] : [name.slice(0, dot), name.slice(dot + 1)];
+}

@@ -1,4 +1,6 @@
-import type { ColumnInfo, TableInfo, ValueEncoding } from '../catalog/types.js';
+import type { TableInfo } from '../catalog/types.js';
+import type { EncodedColumn } from './encode-column.js';
+import { ENCODING_RULES, PLAIN_TEXT_TYPES, type ScalarEncoding } from './encodings.js';
 import { qualifiedName, quoteIdent, quoteLiteral } from '../pg/sql.js';
 
 /*
@@ -8,100 +10,12 @@ import { qualifiedName, quoteIdent, quoteLiteral } from '../pg/sql.js';
  * extra_float_digits = 1, hex bytea, lc_monetary = C).
  */
 
-type Scalar = Exclude<ValueEncoding, 'array'>;
-
-/** JSON text of a non-null scalar value `v`. */
-function scalarJson(v: string, encoding: Scalar): string {
-  switch (encoding) {
-    case 'number':
-      return `${v}::text`;
-    case 'bigint':
-    case 'numeric':
-      return `'"' || ${v}::text || '"'`;
-    case 'money':
-      return `'"' || ${v}::numeric::text || '"'`;
-    case 'float':
-    case 'boolean':
-    case 'timestamp':
-    case 'date':
-      // to_json writes floats with float8out (shortest exact), quotes NaN and infinities, and dates
-      // and timestamps in ISO 8601 with a T, keeping every microsecond and the BC suffix.
-      return `to_json(${v})::text`;
-    case 'timestamptz':
-      return `replace(to_json(${v})::text, '+00:00', 'Z')`;
-    case 'json':
-    case 'jsonb':
-      return `${v}::text`;
-    case 'bytea':
-      return `'"\\\\x' || encode(${v}, 'hex') || '"'`;
-    case 'text':
-      return `to_json(${v}::text)::text`;
-  }
-}
-
-/**
- * Types whose text form never holds a character JSON must escape (quote, backslash, control characters):
- * their text is quoted as it is, which saves PostgreSQL an escaping pass per value (uuid: -40%).
- */
-const PLAIN_TEXT_TYPES = new Set([
-  'uuid',
-  'inet',
-  'cidr',
-  'macaddr',
-  'macaddr8',
-  'interval',
-  'time without time zone',
-  'time with time zone',
-  'bit',
-  'bit varying',
-  'pg_lsn',
-  'point',
-  'line',
-  'lseg',
-  'box',
-  'path',
-  'polygon',
-  'circle',
-  'tid',
-  'xid',
-  'xid8',
-  'cid',
-]);
-
-const plainText = (column: ColumnInfo) =>
+const plainText = (column: EncodedColumn) =>
   column.encoding === 'text' && PLAIN_TEXT_TYPES.has(column.type.replace(/\(\d+(,\d+)?\)/g, ''));
 
 /** JSON text of a non-null array `v` whose elements are written by `element`. */
-function arrayJson(v: string, element: Scalar): string {
-  let json: string;
-  switch (element) {
-    case 'number':
-      // Through int8[]: to_json writes oid elements as strings, int2/int4/int8 as numbers.
-      json = `array_to_json(${v}::int8[])::text`;
-      break;
-    case 'float':
-    case 'boolean':
-    case 'timestamp':
-    case 'date':
-      json = `array_to_json(${v})::text`;
-      break;
-    case 'timestamptz':
-      json = `replace(array_to_json(${v})::text, '+00:00', 'Z')`;
-      break;
-    case 'money':
-      json = `array_to_json(${v}::numeric[]::text[])::text`;
-      break;
-    // json[] elements are written as strings holding their JSON text: as values, a JSON array element
-    // could not be told apart from a second dimension.
-    case 'bigint':
-    case 'numeric':
-    case 'bytea':
-    case 'text':
-    case 'json':
-    case 'jsonb':
-      json = `array_to_json(${v}::text[])::text`;
-      break;
-  }
+function arrayJson(v: string, element: ScalarEncoding): string {
+  const json = ENCODING_RULES[element].arrayJson(v);
   // JSON arrays cannot say that an array starts at another index than 1: such arrays (rare) are
   // written as their text form, "[0:2]={1,2,3}", which the importer reads back as it is.
   return `CASE WHEN coalesce(array_lower(${v}, 1), 1) = 1 AND (array_ndims(${v}) IS NULL OR array_ndims(${v}) = 1 OR array_dims(${v}) ~ '^(\\[1:[0-9]+\\])+$') THEN ${json} ELSE to_json(${v}::text)::text END`;
@@ -111,17 +25,17 @@ function arrayJson(v: string, element: Scalar): string {
  * SQL that gives a column's value. By default the column of row alias `t`; verify passes another
  * expression for user-id columns of the target (mapped back to the old ids).
  */
-export type ValueSql = (column: ColumnInfo) => string | undefined;
+export type ValueSql = (column: EncodedColumn) => string | undefined;
 
 /** JSON text of column `column` of row alias `t`, `null` for SQL NULL. */
-export function columnJson(column: ColumnInfo, alias = 't', valueOf?: ValueSql): string {
+export function columnJson(column: EncodedColumn, alias = 't', valueOf?: ValueSql): string {
   const v = valueOf?.(column) ?? `${alias}.${quoteIdent(column.name)}`;
   const json =
     column.encoding === 'array'
       ? arrayJson(v, column.elementEncoding ?? 'text')
       : plainText(column)
         ? `'"' || ${v}::text || '"'`
-        : scalarJson(v, column.encoding);
+        : ENCODING_RULES[column.encoding].json(v);
   return `coalesce(${json}, 'null')`;
 }
 
@@ -129,13 +43,13 @@ export function columnJson(column: ColumnInfo, alias = 't', valueOf?: ValueSql):
  * Whether SQL NULL is written by leaving the key out: in json and jsonb columns `null` is a value of its
  * own (the JSON null), which must not be confused with SQL NULL.
  */
-export const nullAsMissingKey = (column: ColumnInfo): boolean =>
-  column.encoding === 'json' || column.encoding === 'jsonb';
+export const nullAsMissingKey = (column: Pick<EncodedColumn, 'encoding'>): boolean =>
+  column.encoding !== 'array' && ENCODING_RULES[column.encoding].copy === 'json-text';
 
 /** SQL for one row's JSON object text: `'{"id":' || … || '}'`, keys in column order. */
-export function rowJson(columns: readonly ColumnInfo[], alias = 't', valueOf?: ValueSql): string {
+export function rowJson(columns: readonly EncodedColumn[], alias = 't', valueOf?: ValueSql): string {
   if (columns.length === 0) return `'{}'`;
-  const part = (c: ColumnInfo, prefix: string) => {
+  const part = (c: EncodedColumn, prefix: string) => {
     const key = quoteLiteral(`${prefix}${JSON.stringify(c.name)}:`);
     if (!nullAsMissingKey(c)) return `${key} || ${columnJson(c, alias, valueOf)}`;
     const v = valueOf?.(c) ?? `${alias}.${quoteIdent(c.name)}`;
@@ -153,7 +67,7 @@ export function rowJson(columns: readonly ColumnInfo[], alias = 't', valueOf?: V
  * its parent (all partitions); an ordinary table with ONLY, so inheritance children are not read twice.
  */
 export function exportQuery(
-  table: Pick<TableInfo, 'schema' | 'name' | 'kind' | 'columns'>,
+  table: Pick<TableInfo, 'schema' | 'name' | 'kind'> & { columns: readonly EncodedColumn[] },
   where?: string,
 ): string {
   return `SELECT ${rowJson(table.columns)} FROM ${fromTable(table)}${where ? ` WHERE ${where}` : ''}`;

@@ -1,22 +1,37 @@
+import { ENCODING_RULES, type VerifyForm } from './encodings.js';
+
 /**
- * Whether a target column of type `target` takes every value exported from a column of type `source`:
- * the same type with the same or wider modifiers, or a widening (smallint → integer → bigint → numeric,
- * real → double, varchar/char → text, json ↔ jsonb, uuid → text). A narrower modifier (numeric(5,1) for
- * numeric(10,2), varchar(10) for text, timestamp(0) for timestamp) would round or cut values silently, so
- * it is reported before a row is written.
+ * Whether a target column of type `target` takes every value exported from a column of type `source`, and
+ * how verify then reads it back: `same` (the same type and modifiers), `cast-back` (wider modifiers, or a
+ * widening whose source text a cast back recovers: numeric(14,6) → numeric(16,8), integer → bigint,
+ * varchar → text), or `as-target` (json → jsonb: compared in the target's form). A narrower modifier
+ * (numeric(5,1) for numeric(10,2), varchar(10) for text, timestamp(0) for timestamp) would round or cut
+ * values silently: not taken, and reported before a row is written. The widenings are ENCODING_RULES'.
  */
-export function typeTakes(source: string, target: string): boolean {
+export type Acceptance = { takes: false } | { takes: true; verify: 'same' | VerifyForm };
+
+export function targetAccepts(source: string, target: string): Acceptance {
   const s = parse(source);
   const t = parse(target);
-  if (s.array !== t.array) return false;
-  if (s.base === t.base) return modifiersTake(s, t);
-  if (t.modifiers.length > 0 && !(s.base === 'integer' || s.base === 'smallint' || s.base === 'bigint'))
-    return false;
-  return (
-    WIDENINGS.some(([from, to]) => from === s.base && to.includes(t.base)) &&
-    (t.modifiers.length === 0 || numericHolds(s.base, t))
-  );
+  const no = { takes: false } as const;
+  if (s.array !== t.array) return no;
+  if (s.base === t.base) {
+    if (!modifiersTake(s, t)) return no;
+    return { takes: true, verify: source === target ? 'same' : 'cast-back' };
+  }
+  if (t.modifiers.length > 0 && !INTEGER_DIGITS[s.base]) return no;
+  const widening = WIDENINGS.find((w) => w.from === s.base && w.to.includes(t.base));
+  if (!widening || (t.modifiers.length > 0 && !numericHolds(s.base, t))) return no;
+  return { takes: true, verify: widening.verify };
 }
+
+/** Whether `target` takes every value of `source` (see targetAccepts). */
+export const typeTakes = (source: string, target: string): boolean => targetAccepts(source, target).takes;
+
+const WIDENINGS = Object.values(ENCODING_RULES).flatMap((rule) => rule.widenings);
+
+/** Decimal digits of the integer types' largest values. */
+const INTEGER_DIGITS: Record<string, number> = { smallint: 5, integer: 10, bigint: 19 };
 
 interface ParsedType {
   base: string;
@@ -61,20 +76,5 @@ function modifiersTake(s: ParsedType, t: ParsedType): boolean {
 function numericHolds(source: string, t: ParsedType): boolean {
   if (t.base !== 'numeric') return false;
   const [p, s = 0] = t.modifiers as [number, number?];
-  const digits = { smallint: 5, integer: 10, bigint: 19 }[source] ?? Infinity;
-  return p - s >= digits;
+  return p - s >= (INTEGER_DIGITS[source] ?? Infinity);
 }
-
-const WIDENINGS: [string, string[]][] = [
-  ['smallint', ['integer', 'bigint', 'numeric', 'real', 'double precision']],
-  ['integer', ['bigint', 'numeric', 'double precision']],
-  ['bigint', ['numeric']],
-  ['real', ['double precision']],
-  ['character varying', ['text']],
-  ['character', ['text', 'character varying']],
-  ['text', ['character varying']],
-  ['json', ['jsonb']],
-  ['jsonb', ['json']],
-  // A column that held Supabase user ids may become text to hold another provider's ids.
-  ['uuid', ['text', 'character varying']],
-];

@@ -12,6 +12,7 @@ import {
   selectTables,
 } from '../catalog/select-tables.js';
 import type { TableInfo } from '../catalog/types.js';
+import { encodeTable, type EncodedTable } from '../codec/encode-column.js';
 import { describeError, IntegrityError, InterruptedError, TableError, UsageError } from '../errors.js';
 import { checkExportFiles } from '../format/file-integrity.js';
 import { serialized } from '../format/serialized.js';
@@ -170,7 +171,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
 
     const planned: PlannedExport[] = [];
     const jobs = Math.max(1, options.jobs ?? 1);
-    for (const info of order) {
+    for (const info of order.map(encodeTable)) {
       const kept = previous ? await keepable(options.outputDir, previous, info) : null;
       if (kept) {
         planned.push({
@@ -353,7 +354,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
 }
 
 interface PlannedExport extends PlannedTable {
-  info: TableInfo;
+  info: EncodedTable;
   ranges: BlockRange[] | null;
   /** --resume: the earlier run's entry, kept (complete) or partly kept (some parts complete). */
   kept?: ManifestTable;
@@ -521,7 +522,10 @@ async function exportTables(
   );
 }
 
-async function exactCount(client: pg.Client, table: TableInfo): Promise<number> {
+async function exactCount(
+  client: pg.Client,
+  table: Pick<TableInfo, 'schema' | 'name' | 'kind'>,
+): Promise<number> {
   try {
     return Number((await client.query<{ n: string }>(countQuery(table))).rows[0]!.n);
   } catch (err) {
@@ -554,10 +558,10 @@ async function exportAuth(
     return;
   }
   const identities = auth.find((t) => t.name === 'identities');
-  const parts: [keyof Pick<ExportManifest, 'authUsers' | 'authIdentities'>, TableInfo, string][] = [
-    ['authUsers', authUsersTable(users), AUTH_USERS_FILE],
+  const parts: [keyof Pick<ExportManifest, 'authUsers' | 'authIdentities'>, EncodedTable, string][] = [
+    ['authUsers', encodeTable(authUsersTable(users)), AUTH_USERS_FILE],
   ];
-  if (identities) parts.push(['authIdentities', identities, AUTH_IDENTITIES_FILE]);
+  if (identities) parts.push(['authIdentities', encodeTable(identities), AUTH_IDENTITIES_FILE]);
   for (const [key, table, stem] of parts) {
     const file = `${stem}.${format}`;
     const entry: ManifestFile = {
@@ -707,7 +711,7 @@ async function previousExport(dir: string): Promise<ExportManifest> {
 async function keepable(
   dir: string,
   previous: ExportManifest,
-  info: TableInfo,
+  info: EncodedTable,
 ): Promise<ManifestTable | null> {
   const entry = previous.tables.find((t) => t.schema === info.schema && t.name === info.name);
   if (!entry) return null;

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import type { ColumnInfo, TableInfo } from '../catalog/types.js';
+import type { TableInfo } from '../catalog/types.js';
+import type { EncodedColumn } from '../codec/encode-column.js';
 import { IntegrityError } from '../errors.js';
 import { writeFileAtomically, type WrittenFile } from '../format/atomic-write.js';
 import type { ExportMethod } from '../format/manifest.js';
@@ -11,7 +12,7 @@ import { CopyBinaryToRows } from './copy-binary.js';
 import { exportQuery } from '../codec/row-sql.js';
 
 export interface TableExportTarget {
-  table: Pick<TableInfo, 'schema' | 'name' | 'kind'> & { columns: readonly ColumnInfo[] };
+  table: Pick<TableInfo, 'schema' | 'name' | 'kind'> & { columns: readonly EncodedColumn[] };
   dir: string;
   file: string;
   format: ExportFormat;

@@ -1,18 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { readCatalog } from '../../src/catalog/read-catalog.js';
-import type { TableInfo } from '../../src/catalog/types.js';
+import { encodeTable, type EncodedTable } from '../../src/codec/encode-column.js';
 import { connectTo, createFixtureDatabase } from '../support/db.js';
 
 describe('readCatalog on the Supabase-shaped fixture', () => {
   let client: pg.Client;
-  let tables: TableInfo[];
+  let tables: EncodedTable[];
   const get = (name: string) => tables.find((t) => t.name === name)!;
   const column = (table: string, name: string) => get(table).columns.find((c) => c.name === name)!;
 
   beforeAll(async () => {
     client = await connectTo(await createFixtureDatabase('catalog'));
-    tables = await readCatalog(client, ['public']);
+    // The codec decides each column's encoding from the value type the catalog read.
+    tables = (await readCatalog(client, ['public'])).map(encodeTable);
   });
 
   it('lists the 23 application tables, partitions through their parent, no views', () => {

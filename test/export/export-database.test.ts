@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { exportDatabase } from '../../src/export/export-database.js';
 import { readManifest, type ExportManifest } from '../../src/format/manifest.js';
+import { encodeTable } from '../../src/codec/encode-column.js';
 import { CopyBinaryToRows } from '../../src/export/copy-binary.js';
 import { exportQuery } from '../../src/codec/row-sql.js';
 import { readCatalog } from '../../src/catalog/read-catalog.js';
@@ -219,7 +220,9 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
 
   it('parses COPY binary output split at every possible byte', async () => {
     const client = await connectTo(url);
-    const [table] = (await readCatalog(client, ['public'])).filter((t) => t.name === 'sites');
+    const [table] = (await readCatalog(client, ['public']))
+      .filter((t) => t.name === 'sites')
+      .map(encodeTable);
     const chunks: Buffer[] = [];
     const copy = client.query(copyStreams.to(`COPY (${exportQuery(table!)}) TO STDOUT (FORMAT binary)`));
     for await (const chunk of copy) chunks.push(chunk as Buffer);
