@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import type { ColumnInfo } from '../catalog/types.js';
+import type { EncodedColumn } from '../codec/encode-column.js';
 import type { ValueSql } from '../codec/row-sql.js';
 import { copyEscape } from '../codec/copy-text.js';
 import type { UserColumn } from '../format/user-columns.js';
@@ -38,7 +38,7 @@ export function reverseMappedValues(
   const mine = new Set(
     userColumns.filter((c) => c.schema === table.schema && c.table === table.name).map((c) => c.column),
   );
-  return (column: ColumnInfo) => {
+  return (column: EncodedColumn) => {
     if (!mine.has(column.name)) return undefined;
     const v = `t.${quoteIdent(column.name)}`;
     if (column.encoding === 'array') {
