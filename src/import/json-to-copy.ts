@@ -1,6 +1,6 @@
 import { RowFormatError } from '../errors.js';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { ColumnInfo } from '../catalog/types.js';
+import type { EncodedColumn } from '../codec/encode-column.js';
 import { nullAsMissingKey } from '../codec/row-sql.js';
 import { ByteSink, writeCopyValue, type ValueRewrite } from '../codec/copy-text.js';
 import { Ch, INCOMPLETE, isWs, skipWs, stringEnd, valueEnd } from '../codec/json-scan.js';
@@ -16,7 +16,7 @@ export type { ValueRewrite };
  */
 
 export interface DecoderColumn {
-  column: ColumnInfo;
+  column: EncodedColumn;
   /** SQL NULL is written by leaving the key out (json and jsonb columns). */
   optional?: boolean;
   /** false: the value is read and checked but not loaded (generated columns). */
