@@ -9,7 +9,7 @@ import { tableFiles, type ManifestTable } from '../format/manifest.js';
 import type { ValueSql } from '../codec/row-sql.js';
 import { copyEscape } from '../codec/copy-text.js';
 import { quoteIdent } from '../pg/sql.js';
-import { keyedHashesSql } from '../codec/checksum.js';
+import { keyedHashesSql, type ChecksumTable } from '../codec/checksum.js';
 import { RowScanner, rowValuesText } from '../format/row-reader.js';
 
 /** A row that differs between two sides: its key is the primary key values as JSON, or the row's md5. */
@@ -38,7 +38,7 @@ async function* cursorRows(client: pg.Client, sql: string): AsyncGenerator<Keyed
 }
 
 /** The keyed row hashes of a database side, sorted by key bytes. */
-export const databaseKeyed = (client: pg.Client, table: ManifestTable, valueOf?: ValueSql) =>
+export const databaseKeyed = (client: pg.Client, table: ChecksumTable, valueOf?: ValueSql) =>
   cursorRows(client, keyedHashesSql(table, valueOf));
 
 /**

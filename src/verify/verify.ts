@@ -1,20 +1,18 @@
 import type pg from 'pg';
 import { matches, parseTableName } from '../catalog/select-tables.js';
-import { describeError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 
 import { checkExportFiles } from '../format/file-integrity.js';
 import { readManifest, tableFiles, type ManifestTable } from '../format/manifest.js';
-import type { ValueSql } from '../codec/row-sql.js';
 import { findUserColumns, type UserColumn } from '../format/user-columns.js';
 import { connect } from '../pg/connect.js';
 import { displayName } from '../pg/sql.js';
 import type { UserMap } from '../format/user-map.js';
-import { databaseChecksum, type Checksum } from '../codec/checksum.js';
-import { fileChecksum } from '../format/file-checksum.js';
-import { databaseKeyed, differingRows, fileKeyed, type DifferingRow } from './differences.js';
+import { readCatalog } from '../catalog/read-catalog.js';
+import { verifyTable, type Side, type TableVerification } from './verify-table.js';
 import { loadReverseUserMap, reverseMappedValues } from './user-map-sql.js';
 
-export type Side = 'source' | 'files' | 'target';
+export type { Side, TableVerification };
 
 export interface VerifyOptions {
   inputDir: string;
@@ -27,19 +25,6 @@ export interface VerifyOptions {
   userColumns?: string[];
   tables?: string[];
   onEvent?: (event: VerifyEvent) => void;
-}
-
-export interface TableVerification {
-  schema: string;
-  name: string;
-  status: 'match' | 'mismatch' | 'error';
-  /** The rows metadata.json says the file holds. */
-  expectedRows: number;
-  sides: Partial<Record<Side, Checksum>>;
-  /** Why it does not match, one line each: "source and target differ", "file changed since export". */
-  problems: string[];
-  /** Up to 10 rows that differ, by primary key (or row hash for tables without one). */
-  examples: (DifferingRow & { between: string })[];
 }
 
 export type VerifyEvent = { type: 'table'; table: TableVerification };
@@ -89,6 +74,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       if (options.userMap) await loadReverseUserMap(target, options.userMap);
       await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     }
+    // The target's column types: a widened column is read back into the export's form.
+    const targetCatalog = target
+      ? await readCatalog(target, [...new Set(selected.map((t) => t.schema))])
+      : null;
     // Examples from a file need a connection of their own that may create a temporary table (the file's
     // rows are sorted there while the other side's cursor is open on its connection).
     const scratchUrl = options.targetUrl ?? options.dbUrl;
@@ -121,6 +110,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
           status: 'error',
           expectedRows: table.rowCount,
           sides: {},
+          notes: [],
           problems: [`not exported completely (${table.state}${table.error ? `: ${table.error}` : ''})`],
           examples: [],
         };
@@ -128,16 +118,16 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         options.onEvent?.({ type: 'table', table: incomplete });
         continue;
       }
-      const mapped: ValueSql | undefined = options.userMap
-        ? reverseMappedValues(table, userColumns)
-        : undefined;
       const result = await verifyTable(table, {
         dir: options.inputDir,
         format: manifest.format,
         source,
         target,
         scratch,
-        mapped,
+        targetTable: targetCatalog
+          ? (targetCatalog.find((t) => t.schema === table.schema && t.name === table.name) ?? null)
+          : undefined,
+        userValues: options.userMap ? reverseMappedValues(table, userColumns) : undefined,
         fileProblems: fileChecks.get(table) ?? [],
       });
       results.push(result);
@@ -152,83 +142,6 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   } finally {
     for (const c of clients) await c.end().catch(() => undefined);
   }
-}
-
-interface TableContext {
-  dir: string;
-  format: 'json' | 'ndjson';
-  source: pg.Client | null;
-  target: pg.Client | null;
-  scratch: pg.Client | null;
-  mapped: ValueSql | undefined;
-  fileProblems: string[];
-}
-
-async function verifyTable(table: ManifestTable, ctx: TableContext): Promise<TableVerification> {
-  const result: TableVerification = {
-    schema: table.schema,
-    name: table.name,
-    status: 'match',
-    expectedRows: table.rowCount,
-    sides: {},
-    problems: [],
-    examples: [],
-  };
-  try {
-    const [source, files, target] = await Promise.all([
-      ctx.source ? databaseChecksum(ctx.source, table) : undefined,
-      fileChecksum(ctx.dir, table, ctx.format),
-      ctx.target ? databaseChecksum(ctx.target, table, ctx.mapped) : undefined,
-    ]);
-    if (source) result.sides.source = source;
-    result.sides.files = files;
-    if (target) result.sides.target = target;
-  } catch (err) {
-    return { ...result, status: 'error', problems: [describeError(err)] };
-  }
-  const { source, files, target } = result.sides;
-  result.problems.push(...ctx.fileProblems);
-  if (files!.rows !== table.rowCount)
-    result.problems.push(`the file holds ${files!.rows} rows, metadata.json says ${table.rowCount}`);
-  const differ = (a?: Checksum, b?: Checksum) => a && b && (a.rows !== b.rows || a.hash !== b.hash);
-  const pairs: [Side, Side][] = [];
-  if (differ(source, files)) pairs.push(['source', 'files']);
-  if (differ(files, target)) pairs.push(['files', 'target']);
-  if (differ(source, target) && !pairs.length) pairs.push(['source', 'target']);
-  for (const [a, b] of pairs) {
-    const [ca, cb] = [result.sides[a]!, result.sides[b]!];
-    result.problems.push(
-      ca.rows !== cb.rows
-        ? `${a} has ${ca.rows} rows, ${b} has ${cb.rows}`
-        : `${a} and ${b} hold different data (${ca.rows} rows each)`,
-    );
-  }
-  if (result.problems.length > 0) result.status = 'mismatch';
-  // Examples for the first pair that differs, at most 10.
-  const pair = pairs[0];
-  if (pair && ctx.scratch) {
-    const keyed = (side: Side) =>
-      side === 'source'
-        ? databaseKeyed(ctx.source!, table)
-        : side === 'target'
-          ? databaseKeyed(ctx.target!, table, ctx.mapped)
-          : fileKeyed(ctx.scratch!, ctx.dir, table, ctx.format);
-    // A savepoint on each connection, so a failure here leaves the next tables' transactions usable.
-    const involved = [
-      ...new Set([ctx.source, ctx.target, ctx.scratch].filter((c): c is pg.Client => c !== null)),
-    ];
-    for (const c of involved) await c.query('SAVEPOINT supamigrate_examples');
-    try {
-      const rows = await differingRows(keyed(pair[0]), keyed(pair[1]), pair);
-      result.examples = rows.map((r) => ({ ...r, between: `${pair[0]}/${pair[1]}` }));
-      for (const c of involved) await c.query('RELEASE SAVEPOINT supamigrate_examples');
-    } catch (err) {
-      result.problems.push(`(could not list example rows: ${describeError(err)})`);
-      for (const c of involved)
-        await c.query('ROLLBACK TO SAVEPOINT supamigrate_examples').catch(() => undefined);
-    }
-  }
-  return result;
 }
 
 function selectTables(all: ManifestTable[], names: string[]): ManifestTable[] {
