@@ -58,3 +58,28 @@ export async function writeFileAtomically(
   await rename(temp, path);
   return { bytes: tap.bytes, sha256: tap.digest() };
 }
+
+/**
+ * Writes `value` as indented JSON to `path`, mode 0600, the way writeFileAtomically writes a stream:
+ * under the temporary name, flushed to disk, then renamed, so a reader (or a crash) never sees half of
+ * it. For metadata.json, import-state.json and user-map.json, which are rewritten while in use.
+ */
+export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
+  const temp = partialPath(path);
+  try {
+    const handle = await open(temp, 'w', 0o600);
+    try {
+      // open() keeps the mode of a temporary file an earlier run left behind; the renamed file must be
+      // 0600 whatever was there before (it replaces the old file, and with it the old file's mode).
+      await handle.chmod(0o600);
+      await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  await rename(temp, path);
+}

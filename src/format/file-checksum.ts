@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import { rowHash64, toHex, type Checksum } from '../codec/checksum.js';
+import { exportPath } from './export-path.js';
 import { tableFiles, type ManifestTable } from './manifest.js';
 import { forEachFileRow } from './row-reader.js';
 
@@ -12,7 +12,7 @@ export async function fileChecksum(
   let sum = 0n;
   let rows = 0;
   for (const file of tableFiles(table)) {
-    rows += await forEachFileRow(join(dir, file.file), format, (buf, start, end) => {
+    rows += await forEachFileRow(exportPath(dir, file.file), format, (buf, start, end) => {
       sum += rowHash64(buf, start, end);
     });
   }

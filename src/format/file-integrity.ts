@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { exportPath } from './export-path.js';
 
 export interface ExpectedFile {
   /** What the file holds, for messages: `public.devices`. */
@@ -34,7 +34,8 @@ export async function checkExportFiles(
 }
 
 async function checkFile(dir: string, f: ExpectedFile): Promise<string | undefined> {
-  const path = join(dir, f.file);
+  // A name that leads out of the directory is a UsageError here, never a file read elsewhere.
+  const path = exportPath(dir, f.file);
   let size: number;
   try {
     size = (await stat(path)).size;

@@ -1,5 +1,7 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { writeJsonAtomically } from './atomic-write.js';
+import { parseOrRefuse, readJsonFile } from './parse-file.js';
 
 /**
  * Which tables an import has loaded, kept beside the export (import-state.json) so that
@@ -8,31 +10,38 @@ import { join } from 'node:path';
  */
 export const IMPORT_STATE_FILE = 'import-state.json';
 
-export interface ImportState {
-  target: string;
+const importStateSchema = z.strictObject({
+  target: z.string(),
   /** exportedAt of the export's metadata.json: a state from another export is not used. */
-  export: string;
-  tables: Record<string, { rows: number; loadedAt: string }>;
-}
+  export: z.string(),
+  tables: z.record(z.string(), z.strictObject({ rows: z.int().min(0), loadedAt: z.string() })),
+});
+
+export type ImportState = z.infer<typeof importStateSchema>;
 
 export const stateKey = (t: { schema: string; name: string }) => JSON.stringify([t.schema, t.name]);
 
-/** The state of an earlier import of this export into this target, or null. */
+/**
+ * The state of an earlier import of this export into this target, or null (none, or one of another
+ * import). A state file that is not one (edited, damaged) is a UsageError naming it and the bad field:
+ * skipping tables on the word of a file we cannot read would leave them empty.
+ */
 export async function readImportState(
   dir: string,
   target: string,
   exportedAt: string,
 ): Promise<ImportState | null> {
-  try {
-    const state = JSON.parse(await readFile(join(dir, IMPORT_STATE_FILE), 'utf8')) as ImportState;
-    return state.target === target && state.export === exportedAt && state.tables ? state : null;
-  } catch {
-    return null;
-  }
+  const path = join(dir, IMPORT_STATE_FILE);
+  const remove = `remove it to import every table again`;
+  const json = await readJsonFile(path, {
+    notFound: null,
+    invalidJson: (reason) => `${path} is not valid JSON (${reason}): ${remove}`,
+  });
+  if (json === undefined) return null;
+  const state = parseOrRefuse(importStateSchema, json, path, remove);
+  return state.target === target && state.export === exportedAt ? state : null;
 }
 
 export async function writeImportState(dir: string, state: ImportState): Promise<void> {
-  const temp = join(dir, `.${IMPORT_STATE_FILE}.partial`);
-  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  await rename(temp, join(dir, IMPORT_STATE_FILE));
+  await writeJsonAtomically(join(dir, IMPORT_STATE_FILE), state);
 }

@@ -1,90 +1,32 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BrokenEdge } from '../catalog/dependency-order.js';
-import type { ForeignKey, OwnedSequence } from '../catalog/types.js';
-import type { EncodedColumn } from '../codec/encode-column.js';
 import { UsageError } from '../errors.js';
-import type { ExportFormat } from './file-layout.js';
+import { writeJsonAtomically } from './atomic-write.js';
+import {
+  MANIFEST_FORMAT_VERSION,
+  manifestSchema,
+  type ExportManifest,
+  type ManifestTable,
+} from './manifest-schema.js';
+import { parseOrRefuse, readJsonFile } from './parse-file.js';
 
 /*
  * metadata.json: the contract between export, import and verify (documented in the README). Import and
- * verify read everything they need from here, never from the source database.
+ * verify read everything they need from here, never from the source database. Its shape is the schema
+ * in manifest-schema.ts; the state changes of its entries are in manifest-state.ts.
  */
 
 export const MANIFEST_FILE = 'metadata.json';
-export const MANIFEST_FORMAT_VERSION = 1;
-
-export type ExportMethod = 'stream' | 'batch';
-export type TableState = 'pending' | 'complete' | 'failed';
-
-/** One range of a large table, read on its own connection into its own file (all in one snapshot). */
-export interface ManifestPart {
-  file: string;
-  /** The heap blocks read: ctid from (from,0) up to (to,0); `to` null means to the end of the table. */
-  blocks: [number, number | null];
-  state: TableState;
-  rowCount: number | null;
-  bytes: number | null;
-  sha256: string | null;
-  seconds: number | null;
-  /** The snapshot this part was read in (it may differ from the table's after --resume). */
-  snapshot?: string | null;
-  error?: string;
-}
-
-export interface ManifestTable {
-  schema: string;
-  name: string;
-  /** File name inside the export directory; null when the table is split into `parts`. */
-  file: string | null;
-  /** A large table read in parallel ranges: one file each. Their rows together are the table's. */
-  parts?: ManifestPart[];
-  state: TableState;
-  rowCount: number;
-  method: ExportMethod;
-  bytes: number | null;
-  sha256: string | null;
-  seconds: number | null;
-  kind: 'table' | 'partitioned';
-  columns: EncodedColumn[];
-  primaryKey: string[];
-  foreignKeys: ForeignKey[];
-  ownedSequences: OwnedSequence[];
-  rowLevelSecurity: boolean;
-  /** The snapshot the table was read in: after `export --resume`, tables kept from the earlier run keep theirs. */
-  snapshot?: string | null;
-  /** When its rows were read. */
-  exportedAt?: string;
-  error?: string;
-}
-
-export interface ManifestFile {
-  file: string;
-  state: TableState;
-  rowCount: number;
-  bytes: number | null;
-  sha256: string | null;
-  columns: EncodedColumn[];
-  error?: string;
-}
-
-export interface ExportManifest {
-  formatVersion: typeof MANIFEST_FORMAT_VERSION;
-  tool: { name: 'supamigrate'; version: string };
-  exportedAt: string;
-  completedAt: string | null;
-  source: { serverVersion: string; database: string; user: string; url: string };
-  /** The snapshot every table was read in (pg_export_snapshot), or null when read in one transaction. */
-  snapshot: string | null;
-  format: ExportFormat;
-  options: Record<string, unknown>;
-  tables: ManifestTable[];
-  /** Foreign keys set aside to break cycles: their tables come before the tables they reference. */
-  brokenForeignKeys: BrokenEdge[];
-  authUsers: ManifestFile | null;
-  authIdentities: ManifestFile | null;
-  notes: string[];
-}
+export { MANIFEST_FORMAT_VERSION };
+export type {
+  ExportManifest,
+  ExportMethod,
+  ManifestColumn,
+  ManifestFile,
+  ManifestPart,
+  ManifestTable,
+  RecordedOptions,
+  TableState,
+} from './manifest-schema.js';
 
 /** A file holding (some of) a table's rows, as import and verify read it. */
 export interface TableFile {
@@ -109,39 +51,34 @@ export function tableFiles(table: ManifestTable): TableFile[] {
 
 /** Writes metadata.json under a temporary name and renames it, so a reader never sees half of it. */
 export async function writeManifest(dir: string, manifest: ExportManifest): Promise<void> {
-  const path = join(dir, MANIFEST_FILE);
-  const temp = join(dir, `.${MANIFEST_FILE}.partial`);
-  await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
-  await rename(temp, path);
+  await writeJsonAtomically(join(dir, MANIFEST_FILE), manifest);
 }
 
-/** Reads and checks metadata.json; a missing or unreadable one is a `UsageError` naming the file. */
+/**
+ * Reads and parses metadata.json. A missing, unreadable or malformed one is a `UsageError` naming the
+ * file and, for a malformed one, the path of the bad field.
+ */
 export async function readManifest(dir: string): Promise<ExportManifest> {
   const path = join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as { code?: string }).code;
+  const json = await readJsonFile(path, {
+    notFound: `${path} not found: not an export directory (run supamigrate export first, or check --input-dir)`,
+    invalidJson: (reason) => `${path} is not valid JSON (${reason}): the export is damaged`,
+  });
+  // Another version first, on its own: its fields would otherwise be reported one by one as wrong.
+  const version =
+    json !== null && typeof json === 'object'
+      ? (json as { formatVersion?: unknown }).formatVersion
+      : undefined;
+  if (version !== MANIFEST_FORMAT_VERSION) {
+    const why =
+      typeof version === 'number' && version > MANIFEST_FORMAT_VERSION
+        ? ` (it is version ${version}: written by a newer supamigrate, upgrade to read it)`
+        : version === undefined
+          ? ''
+          : ` (its formatVersion is ${JSON.stringify(version)})`;
     throw new UsageError(
-      code === 'ENOENT'
-        ? `${path} not found: not an export directory (run supamigrate export first, or check --input-dir)`
-        : `Cannot read ${path}: ${(err as Error).message}`,
-      { cause: err },
+      `${path} is not a supamigrate metadata.json of format version ${MANIFEST_FORMAT_VERSION}${why}`,
     );
   }
-  let manifest: ExportManifest;
-  try {
-    manifest = JSON.parse(text) as ExportManifest;
-  } catch (err) {
-    throw new UsageError(`${path} is not valid JSON (${(err as Error).message}): the export is damaged`, {
-      cause: err,
-    });
-  }
-  if (manifest?.formatVersion !== MANIFEST_FORMAT_VERSION || !Array.isArray(manifest.tables)) {
-    throw new UsageError(
-      `${path} is not a supamigrate metadata.json of format version ${MANIFEST_FORMAT_VERSION}`,
-    );
-  }
-  return manifest;
+  return parseOrRefuse(manifestSchema, json, path);
 }

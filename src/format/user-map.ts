@@ -1,13 +1,17 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { z } from 'zod';
+import { writeJsonAtomically } from './atomic-write.js';
+import { parseOrRefuse, readJsonFile } from './parse-file.js';
 
-export interface UserMapping {
-  oldId: string;
-  newId: string;
-  email: string | null;
-  /** How the users were matched: by email, or by phone where the email did not match. */
-  matchedBy: 'email' | 'phone';
-}
+/*
+ * user-map.json: what `users map` writes and `import --user-map` and `verify --user-map` read. Unlike
+ * metadata.json it is an exchange file (people edit it, other tools may write it), so unknown fields are
+ * ignored and only what import and verify rely on is required: a string oldId and a non-empty newId each,
+ * and no old id mapped to two new ones.
+ */
+
+/** How the users were matched: by email, or by phone where the email did not match. */
+export const MATCHED_BY = ['email', 'phone', 'external id'] as const;
+export type MatchedBy = (typeof MATCHED_BY)[number];
 
 export type UnmatchedReason =
   | 'no email or phone (anonymous user)'
@@ -15,49 +19,52 @@ export type UnmatchedReason =
   | 'several new users with this email or phone'
   | 'several Supabase users with this email or phone';
 
-export interface UnmatchedUser {
-  oldId: string;
-  email: string | null;
-  phone: string | null;
-  reason: UnmatchedReason;
-}
+const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
 
-/** user-map.json: what `users map` writes and `import --user-map` and `verify --user-map` read. */
-export interface UserMap {
-  mappings: UserMapping[];
-  unmatched: UnmatchedUser[];
-}
+const mappingSchema = z.object({
+  oldId: z.string(),
+  newId: z.string().refine((id) => id !== '', 'expected a user id (got "")'),
+  email: orNull(z.string()).default(null),
+  /** Absent in maps written by hand. */
+  matchedBy: z.enum(MATCHED_BY).optional(),
+});
 
+const unmatchedSchema = z.object({
+  oldId: z.string(),
+  email: orNull(z.string()).default(null),
+  phone: orNull(z.string()).default(null),
+  // Any text: a reason a newer supamigrate adds must not make the map unreadable (it is only shown).
+  reason: z.string(),
+});
+
+const userMapSchema = z
+  .object({ mappings: z.array(mappingSchema), unmatched: z.array(unmatchedSchema).default([]) })
+  .superRefine((map, ctx) => {
+    const seen = new Map<string, string>();
+    map.mappings.forEach((m, i) => {
+      const before = seen.get(m.oldId);
+      if (before !== undefined && before !== m.newId) {
+        const message = `old id ${m.oldId} is mapped twice (${before}, ${m.newId})`;
+        ctx.addIssue({ code: 'custom', path: ['mappings', i, 'oldId'], message });
+      }
+      seen.set(m.oldId, m.newId);
+    });
+  });
+
+export type UserMapping = z.infer<typeof mappingSchema>;
+export type UnmatchedUser = z.infer<typeof unmatchedSchema>;
+export type UserMap = z.infer<typeof userMapSchema>;
+
+/** Writes the map under a temporary name then renames it (mode 0600: it holds emails). */
 export async function writeUserMap(path: string, map: UserMap): Promise<void> {
-  await writeFile(path, `${JSON.stringify(map, null, 2)}\n`, { mode: 0o600 });
+  await writeJsonAtomically(path, map);
 }
 
-/** Reads a user map, checking its shape; every problem is a UsageError naming the file. */
+/** Reads a user map, checking its shape; every problem is a UsageError naming the file and the field. */
 export async function readUserMap(path: string): Promise<UserMap> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    throw new UsageError(
-      code === 'ENOENT'
-        ? `user map ${path} not found (create it with supamigrate users map)`
-        : `user map ${path} is not valid JSON: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  const map = parsed as Partial<UserMap>;
-  if (!map || !Array.isArray(map.mappings)) throw new UsageError(`user map ${path} has no "mappings" array`);
-  const seen = new Map<string, string>();
-  for (const [i, m] of map.mappings.entries()) {
-    if (typeof m?.oldId !== 'string' || typeof m?.newId !== 'string' || m.newId === '') {
-      throw new UsageError(`user map ${path}: mappings[${i}] needs string oldId and newId`);
-    }
-    const before = seen.get(m.oldId);
-    if (before !== undefined && before !== m.newId) {
-      throw new UsageError(`user map ${path}: old id ${m.oldId} is mapped twice (${before}, ${m.newId})`);
-    }
-    seen.set(m.oldId, m.newId);
-  }
-  return { mappings: map.mappings, unmatched: Array.isArray(map.unmatched) ? map.unmatched : [] };
+  const json = await readJsonFile(path, {
+    notFound: `user map ${path} not found (create it with supamigrate users map)`,
+    invalidJson: (reason) => `user map ${path} is not valid JSON: ${reason}`,
+  });
+  return parseOrRefuse(userMapSchema, json, `user map ${path}`);
 }
