@@ -52,6 +52,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const exported = await exportDatabase({
       dbUrl: sourceUrl,
       outputDir: options.outputDir,
+      // The sample's large tables, as the seed plan named them (the library has no default list).
+      largeTables: ['sensor_readings', 'event_logs', 'alerts'],
       force: true,
       signal: options.signal,
       onEvent: options.onExportEvent,

@@ -12,7 +12,12 @@ describe('supamigrate export (the built CLI)', () => {
   });
 
   it('--dry-run --json prints the plan from SUPABASE_DB_URL: public tables in order, exact counts, methods', async () => {
-    const run = await cli(['export', '--dry-run', '--json'], { SUPABASE_DB_URL: url });
+    const run = await cli(
+      ['export', '--dry-run', '--json', '--large-tables', 'sensor_readings,event_logs,alerts'],
+      {
+        SUPABASE_DB_URL: url,
+      },
+    );
     expect(run.code).toBe(0);
     const plan = JSON.parse(run.stdout) as {
       tables: { schema: string; name: string; rowCount: number; method: string }[];
@@ -48,6 +53,8 @@ describe('supamigrate export (the built CLI)', () => {
       'sensors',
       '--table',
       'public.alerts',
+      '--large-tables',
+      'sensor_readings,event_logs,alerts',
       '--skip-large',
     ]);
     expect(run.code).toBe(0);

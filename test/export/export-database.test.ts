@@ -16,6 +16,9 @@ import { connectTo, createFixtureDatabase, tempDir } from '../support/db.js';
 
 const key = (t: { schema: string; name: string }) => `${t.schema}.${t.name}`;
 
+/** The seed plan's LARGE_TABLES, given as --large-tables. */
+const SEED_LARGE = ['sensor_readings', 'event_logs', 'alerts'];
+
 describe('exportDatabase on the Supabase-shaped fixture', () => {
   let url: string;
   let dir: string;
@@ -24,7 +27,7 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
   beforeAll(async () => {
     url = await createFixtureDatabase('export');
     dir = await tempDir('export');
-    const result = await exportDatabase({ dbUrl: url, outputDir: dir, jobs: 2 });
+    const result = await exportDatabase({ dbUrl: url, outputDir: dir, jobs: 2, largeTables: SEED_LARGE });
     expect(result.failures).toEqual([]);
     manifest = await readManifest(dir);
   });
@@ -58,7 +61,7 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
 
   it('follows the seed rule for the method', () => {
     for (const t of manifest.tables) {
-      const large = ['sensor_readings', 'event_logs', 'alerts'].includes(t.name);
+      const large = SEED_LARGE.includes(t.name);
       expect(t.method, t.name).toBe(large || t.rowCount > 10_000 ? 'stream' : 'batch');
     }
   });
@@ -142,6 +145,7 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
       dbUrl: url,
       outputDir: out,
       tables: ['public.devices', 'alerts', 'sensor_readings'],
+      largeTables: ['sensor_readings', 'event_logs', 'alerts'],
       skipLarge: true,
       skipAuth: true,
     });
@@ -177,6 +181,12 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
     await expect(
       exportDatabase({ dbUrl: url, outputDir: out, schemas: ['nosuch'], dryRun: true }),
     ).rejects.toThrow(/schema "nosuch" does not exist/);
+    await expect(
+      exportDatabase({ dbUrl: url, outputDir: out, skipLarge: true, dryRun: true }),
+    ).rejects.toThrow(/--skip-large needs --large-tables/);
+    // No database-specific default: a table called alerts is an ordinary table, streamed only by its size.
+    const plain = await exportDatabase({ dbUrl: url, outputDir: out, tables: ['alerts'], dryRun: true });
+    expect(plain.tables[0]!.method).toBe(plain.tables[0]!.rowCount > 10_000 ? 'stream' : 'batch');
   });
 
   it('writes ndjson: one row per line', async () => {

@@ -1,17 +1,17 @@
 import type { Command } from 'commander';
 import { describeEdge } from '../../catalog/dependency-order.js';
-import { DEFAULT_LARGE_TABLES, DEFAULT_STREAMING_THRESHOLD } from '../../catalog/select-tables.js';
-import { UsageError } from '../../errors.js';
+import { DEFAULT_STREAMING_THRESHOLD } from '../../catalog/select-tables.js';
 import {
   DEFAULT_SPLIT_ROWS,
   exportDatabase,
   type ExportEvent,
   type ExportResult,
 } from '../../export/export-database.js';
-import type { ExportFormat } from '../../format/file-layout.js';
+import { parseExportSettings, type ExportOptions } from '../../export/settings.js';
 import { displayName } from '../../pg/sql.js';
 import { formatBytes, formatCount, formatRate, textTable } from '../format.js';
-import { collect, defaultJobs, list, OptionProblems } from '../options.js';
+import { defaultJobs } from '../../settings.js';
+import { collect, list } from '../options.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED, interruption } from '../run.js';
 
@@ -46,14 +46,14 @@ export function registerExport(program: Command): void {
     .option('--exclude-table <name>', 'leave this table out (repeatable)', collect)
     .option(
       '--large-tables <list>',
-      `tables that always stream (default: ${DEFAULT_LARGE_TABLES.join(',')})`,
+      'tables that always stream, and that --skip-large leaves out (comma-separated)',
       list,
     )
     .option(
       '--streaming-threshold <n>',
       `stream tables with more rows than this (default: ${DEFAULT_STREAMING_THRESHOLD})`,
     )
-    .option('--skip-large', 'leave the large tables out')
+    .option('--skip-large', 'leave the --large-tables out')
     .option('--skip-auth', 'do not export auth.users and auth.identities')
     .option('--format <format>', 'json (one array per file) or ndjson (one row per line)', 'json')
     .option('-j, --jobs <n>', `tables exported at once, sharing one snapshot (default: ${defaultJobs()})`)
@@ -86,36 +86,32 @@ Examples:
 }
 
 async function runExport(flags: ExportFlags): Promise<number> {
-  const check = new OptionProblems();
-  const dbUrl = check.url(flags.dbUrl ?? process.env.SUPABASE_DB_URL, '--db-url', 'SUPABASE_DB_URL');
-  const format = check.oneOf<ExportFormat>(flags.format, '--format', ['json', 'ndjson']);
-  const streamingThreshold = check.integer(flags.streamingThreshold, '--streaming-threshold', 0);
-  const jobs = check.integer(flags.jobs, '--jobs', 1) ?? defaultJobs();
-  const splitRows = check.integer(flags.splitRows, '--split-rows', 1);
-  const retries = check.integer(flags.retries, '--retries', 0) ?? 2;
-  if (check.problems.length > 0) throw new UsageError(check.problems);
-
+  // The library checks every option and owns every default; this only maps flags.
+  const options: ExportOptions = {
+    dbUrl: flags.dbUrl ?? process.env.SUPABASE_DB_URL ?? '',
+    outputDir: flags.outputDir,
+    schemas: flags.schema,
+    tables: flags.table,
+    excludeTables: flags.excludeTable,
+    largeTables: flags.largeTables,
+    streamingThreshold: flags.streamingThreshold,
+    skipLarge: flags.skipLarge,
+    skipAuth: flags.skipAuth,
+    format: flags.format,
+    jobs: flags.jobs,
+    splitRows: flags.splitRows,
+    dryRun: flags.dryRun,
+    force: flags.force,
+    resume: flags.resume,
+    retries: flags.retries,
+    signal: interruption.signal,
+  };
+  parseExportSettings(options);
   const display = new ProgressDisplay(process.stderr, 'exporting');
   let result: ExportResult;
   try {
     result = await exportDatabase({
-      dbUrl,
-      outputDir: flags.outputDir,
-      schemas: flags.schema ?? [],
-      tables: flags.table ?? [],
-      excludeTables: flags.excludeTable ?? [],
-      largeTables: flags.largeTables,
-      streamingThreshold,
-      skipLarge: flags.skipLarge ?? false,
-      skipAuth: flags.skipAuth ?? false,
-      format,
-      jobs,
-      splitRows,
-      dryRun: flags.dryRun ?? false,
-      force: flags.force ?? false,
-      resume: flags.resume ?? false,
-      retries,
-      signal: interruption.signal,
+      ...options,
       onEvent: flags.dryRun ? undefined : progressHandler(display),
     });
   } finally {

@@ -1,0 +1,13 @@
+import type { BrokenEdge } from '../catalog/dependency-order.js';
+import type { ExportMethod } from '../format/manifest.js';
+import type { TableExportResult } from './export-table.js';
+import type { PlannedTable } from './plan.js';
+
+/** What an export tells its caller as it goes (the CLI's progress display). */
+export type ExportEvent =
+  | { type: 'plan'; tables: PlannedTable[]; brokenForeignKeys: BrokenEdge[]; snapshot: string | null }
+  | { type: 'table-start'; schema: string; name: string; rowCount: number; method: ExportMethod }
+  | { type: 'table-progress'; schema: string; name: string; rows: number; rowCount: number }
+  | { type: 'table-done'; schema: string; name: string; result: TableExportResult }
+  | { type: 'table-failed'; schema: string; name: string; error: string }
+  | { type: 'note'; message: string };

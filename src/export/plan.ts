@@ -1,0 +1,145 @@
+import type pg from 'pg';
+import { OTHER_RELATIONS_SQL, SCHEMAS_SQL } from '../catalog/catalog.sql.js';
+import { dependencyOrder, type BrokenEdge } from '../catalog/dependency-order.js';
+import { readCatalog, readSequenceState } from '../catalog/read-catalog.js';
+import { isLargeTable, schemasToRead, selectTables } from '../catalog/select-tables.js';
+import type { TableInfo } from '../catalog/types.js';
+import { encodeTable, type EncodedTable } from '../codec/encode-column.js';
+import { countQuery } from '../codec/row-sql.js';
+import { describeError, TableError, UsageError } from '../errors.js';
+import type { ExportManifest, ExportMethod, ManifestTable } from '../format/manifest.js';
+import { displayName } from '../pg/sql.js';
+import { keepable } from './resume.js';
+import type { ExportSettings } from './settings.js';
+import { splitTable, type BlockRange } from './split.js';
+
+/** A table as the plan shows it (the dry run's output). */
+export interface PlannedTable {
+  schema: string;
+  name: string;
+  rowCount: number;
+  method: ExportMethod;
+  /** Ranges read in parallel, each into its own file (absent: one file). */
+  parts?: number;
+  /** `reltuples`, what the planner believed; -1 when never analysed. */
+  estimatedRows: number;
+}
+
+/** A table of the plan with what the run needs. */
+export interface PlannedExport extends PlannedTable {
+  info: EncodedTable;
+  ranges: BlockRange[] | null;
+  /** --resume: the earlier run's entry, kept (complete) or partly kept (some parts complete). */
+  kept?: ManifestTable;
+}
+
+export interface ExportPlan {
+  tables: PlannedExport[];
+  brokenForeignKeys: BrokenEdge[];
+}
+
+/** The seed's rule: a table streams when it has more rows than the threshold or is one of the large tables. */
+export function exportMethod(
+  table: { schema: string; name: string },
+  rowCount: number,
+  largeTables: readonly string[],
+  threshold: number,
+): ExportMethod {
+  return rowCount > threshold || isLargeTable(table, largeTables) ? 'stream' : 'batch';
+}
+
+/**
+ * Plans the export in the snapshot: the selected tables in foreign-key order, each with its exact count,
+ * its method, and its ranges when it is large enough to be read in parallel; with --resume, what the
+ * earlier run completed is kept.
+ */
+export async function planExport(
+  client: pg.Client,
+  settings: ExportSettings,
+  previous: ExportManifest | null,
+  canSplit: boolean,
+): Promise<ExportPlan> {
+  const selected = await selectedTables(client, settings);
+  const { order, brokenEdges } = dependencyOrder(selected);
+  const tables: PlannedExport[] = [];
+  for (const info of order.map(encodeTable)) {
+    const kept = previous ? await keepable(settings.outputDir, previous, info) : null;
+    if (kept) {
+      tables.push({
+        ...summary(info, kept.rowCount, kept.method, kept.parts?.length),
+        info,
+        ranges: kept.parts ? kept.parts.map((p) => p.blocks) : null,
+        kept,
+      });
+      continue;
+    }
+    const rowCount = await exactCount(client, info);
+    const method = exportMethod(info, rowCount, settings.largeTables, settings.streamingThreshold);
+    const ranges =
+      method === 'stream' && canSplit
+        ? await splitTable(client, info, rowCount, { jobs: settings.jobs, minRows: settings.splitRows })
+        : null;
+    tables.push({ ...summary(info, rowCount, method, ranges?.length), info, ranges });
+  }
+  return { tables, brokenForeignKeys: brokenEdges };
+}
+
+/** The plan as the dry run and the `plan` event show it. */
+export const planSummary = (plan: ExportPlan): PlannedTable[] =>
+  plan.tables.map(({ info: _info, ranges: _ranges, kept: _kept, ...rest }) => rest);
+
+const summary = (info: EncodedTable, rowCount: number, method: ExportMethod, parts?: number) => ({
+  schema: info.schema,
+  name: info.name,
+  rowCount,
+  method,
+  estimatedRows: info.estimatedRows,
+  ...(parts ? { parts } : {}),
+});
+
+/** The tables of the selected schemas that --table, --exclude-table and --skip-large leave. */
+async function selectedTables(client: pg.Client, settings: ExportSettings): Promise<TableInfo[]> {
+  const readSchemas = schemasToRead(settings.schemas, settings.tables);
+  const existing = new Set(
+    (await client.query<{ name: string }>(SCHEMAS_SQL, [readSchemas])).rows.map((r) => r.name),
+  );
+  const missing = readSchemas.filter((s) => !existing.has(s));
+  if (missing.length > 0) {
+    throw new UsageError(missing.map((s) => `schema "${s}" does not exist in the source database`));
+  }
+  const catalog = await readCatalog(client, readSchemas);
+  const named = settings.tables.length > 0 || settings.excludeTables.length > 0;
+  const others = named
+    ? (await client.query<{ schema: string; name: string; what: string }>(OTHER_RELATIONS_SQL, [readSchemas]))
+        .rows
+    : [];
+  return selectTables(catalog, { ...settings, others });
+}
+
+/** Exact row count, in the export's snapshot. */
+export async function exactCount(
+  client: pg.Client,
+  table: Pick<TableInfo, 'schema' | 'name' | 'kind'>,
+): Promise<number> {
+  try {
+    return Number((await client.query<{ n: string }>(countQuery(table))).rows[0]!.n);
+  } catch (err) {
+    throw new TableError(displayName(table), `cannot count rows: ${describeError(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Where each sequence stands, so the import can set the target's no lower (as pg_dump's setval does).
+ * Recorded on the tables to export afresh (kept tables keep the positions their run read).
+ */
+export async function readSequencePositions(client: pg.Client, plan: ExportPlan): Promise<void> {
+  for (const { info, kept } of plan.tables) {
+    if (kept) continue;
+    info.ownedSequences = await Promise.all(
+      info.ownedSequences.map(async (seq) => ({
+        ...seq,
+        lastValue: (await readSequenceState(client, seq).catch(() => null))?.lastValue?.toString() ?? null,
+      })),
+    );
+  }
+}
