@@ -1,114 +1,295 @@
 import { createReadStream } from 'node:fs';
-import { Transform, Writable, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Transform, type TransformCallback } from 'node:stream';
 import { RowFormatError } from '../errors.js';
-import { Ch, INCOMPLETE, isWs, skipWs, stringEnd, valueEnd } from '../codec/json-scan.js';
-
-/** Called with the exact bytes of one row object, `buf[start, end)`; may return text to pass on. */
-export type RowVisitor = (buf: Buffer, start: number, end: number) => string | void;
+import { Ch, INCOMPLETE, isWs, skipWs, stringEnd, valueEndOr } from '../codec/json-scan.js';
+import type { ExportFormat } from './file-layout.js';
 
 /**
- * Finds the row objects of an export file as it streams through, and calls `visit` with each row's exact
- * bytes (what the database wrote, so hashing them matches hashing the row in SQL). What `visit` returns is
- * passed on downstream, so the results can stream onwards (into a COPY) in constant memory.
+ * Called with the exact bytes of one row object, `buf[start, end)`, and its number (from 1). The bytes
+ * are only valid during the call: they may be a view into a chunk that is passed on afterwards.
+ */
+export type RowVisitor = (buf: Buffer, start: number, end: number, row: number) => void;
+
+/** Where the reader is in the file layout. */
+type State = 'open' | 'first' | 'between' | 'afterComma' | 'row' | 'done';
+
+/**
+ * The one parser of the export file layout (`json`: `[`, rows separated by `,`, `]`; `ndjson`: one row per
+ * line), fed chunks as they come and handing out each row object's exact bytes (hashing them matches
+ * hashing the row in SQL; the import decodes them). No streams inside, so it is tested by splitting
+ * inputs at every byte.
+ *
+ * Every byte is examined once, whatever the chunking: the scanning state (inside a string? after a
+ * backslash? which brackets are open?) carries over from chunk to chunk, and a row split across chunks is
+ * kept as a list of pieces joined once when it completes. A row within one chunk is handed out in place.
+ * So time is linear in the input and memory is about twice the largest row. The pieces are views, not
+ * copies: a caller must not reuse a chunk's memory after passing it (streams never do).
+ *
+ * Inside a row only strings and bracket nesting are checked; the consumers read keys and values.
+ * Layout errors, truncation included, are RowFormatErrors naming the row.
+ */
+export class RowReader {
+  /** Rows handed out so far; during a visit, the number of the row being visited. */
+  rows = 0;
+  /** Bytes examined, for tests that check no byte is rescanned. */
+  examined = 0;
+  private state: State;
+  /** ndjson: a line break has been seen since the last row. */
+  private lineBreak = true;
+  /** The closing brackets that the open ones of the current row expect, innermost last. */
+  private readonly closers: number[] = [];
+  private inString = false;
+  /** The previous chunk ended inside a string on an escaping backslash. */
+  private escaped = false;
+  private pieces: Buffer[] = [];
+  private pieceBytes = 0;
+
+  constructor(
+    readonly format: ExportFormat,
+    private readonly label = '',
+  ) {
+    this.state = format === 'json' ? 'open' : 'first';
+  }
+
+  /** Scans the next chunk of the file, calling `visit` for every row that completes in it. */
+  parse(chunk: Buffer, visit: RowVisitor): void {
+    const len = chunk.length;
+    // Where the current row starts in this chunk: 0 for a row carried over from earlier chunks.
+    let rowStart = 0;
+    let i = 0;
+    while (i < len) {
+      if (this.state === 'row') {
+        const end = this.scanRow(chunk, i);
+        if (end === INCOMPLETE) break;
+        this.emit(chunk, rowStart, end, visit);
+        i = end;
+        continue;
+      }
+      const c = chunk[i]!;
+      this.examined++;
+      if (isWs(c)) {
+        if (c === Ch.Nl) this.lineBreak = true;
+        i++;
+        continue;
+      }
+      if (this.layoutByte(c)) rowStart = i;
+      i++;
+    }
+    // The chunk ends inside a row (or on its opening brace): keep its piece for when the row completes.
+    if (this.state === 'row' && rowStart < len) {
+      this.pieces.push(chunk.subarray(rowStart));
+      this.pieceBytes += len - rowStart;
+    }
+  }
+
+  /** Call at the end of the file: a file that stops before its layout is complete is truncated. */
+  end(): void {
+    if (this.state === 'row' || this.state === 'afterComma')
+      this.fail(`ends inside row ${this.rows + 1} (truncated?)`);
+    if (this.format === 'json' && this.state === 'open') this.fail('is empty, not a JSON array (truncated?)');
+    if (this.format === 'json' && this.state !== 'done')
+      this.fail(`ends after row ${this.rows} without the closing ] (truncated?)`);
+  }
+
+  /** One byte of the layout between rows (not whitespace); returns whether it starts a row. */
+  private layoutByte(c: number): boolean {
+    switch (this.state) {
+      case 'open':
+        if (c !== Ch.LBracket) this.fail('is not a JSON array (it should start with [)');
+        this.state = 'first';
+        return false;
+      case 'first':
+        if (this.format === 'json' && c === Ch.RBracket) {
+          this.state = 'done';
+          return false;
+        }
+        if (this.format === 'ndjson' && !this.lineBreak && c === Ch.LBrace)
+          this.fail(`expected a line break after row ${this.rows}`);
+        return this.startRow(c);
+      case 'between':
+        if (c === Ch.Comma) this.state = 'afterComma';
+        else if (c === Ch.RBracket) this.state = 'done';
+        else this.fail(`expected , or ] after row ${this.rows}`);
+        return false;
+      case 'afterComma':
+        return this.startRow(c);
+      default: // 'done' ('row' bytes never come here)
+        return this.fail('has data after the closing ]');
+    }
+  }
+
+  private startRow(c: number): true {
+    if (c !== Ch.LBrace) this.fail(`row ${this.rows + 1} is not an object`);
+    this.closers.push(Ch.RBrace);
+    this.state = 'row';
+    return true;
+  }
+
+  /** Scans the current row from `from`; returns the end of the row (exclusive), or INCOMPLETE at the chunk end. */
+  private scanRow(buf: Buffer, from: number): number {
+    const len = buf.length;
+    const closers = this.closers;
+    let i = from;
+    while (i < len) {
+      if (this.inString) {
+        i = this.scanString(buf, i);
+        continue;
+      }
+      const b = buf[i]!;
+      this.examined++;
+      if (b === Ch.Quote) this.inString = true;
+      else if (b === Ch.LBrace) closers.push(Ch.RBrace);
+      else if (b === Ch.LBracket) closers.push(Ch.RBracket);
+      else if (b === Ch.RBrace || b === Ch.RBracket) {
+        if (closers.pop() !== b)
+          this.fail(`row ${this.rows + 1}: ${String.fromCharCode(b)} does not close an open bracket`);
+        if (closers.length === 0) return i + 1;
+      }
+      i++;
+    }
+    return INCOMPLETE;
+  }
+
+  /**
+   * Inside a string from `from`: returns the index after its closing quote, or the chunk's length when the
+   * string goes on. Quotes are found with indexOf (native speed for huge values); a quote is escaped when
+   * an odd number of backslashes precede it, counting the one the previous chunk may have ended on.
+   */
+  private scanString(buf: Buffer, from: number): number {
+    const len = buf.length;
+    let i = from;
+    let carried = this.escaped;
+    for (;;) {
+      const quote = buf.indexOf(Ch.Quote, i);
+      const stop = quote === -1 ? len : quote;
+      let k = stop;
+      while (k > i && buf[k - 1] === Ch.Backslash) k--;
+      this.examined += stop - i + (quote === -1 ? 0 : 1) + (stop - k);
+      const backslashes = stop - k + (k === i && carried ? 1 : 0);
+      if (quote === -1) {
+        this.escaped = backslashes % 2 === 1;
+        return len;
+      }
+      if (backslashes % 2 === 0) {
+        this.inString = false;
+        this.escaped = false;
+        return quote + 1;
+      }
+      i = quote + 1;
+      carried = false;
+    }
+  }
+
+  private emit(chunk: Buffer, start: number, end: number, visit: RowVisitor): void {
+    this.rows++;
+    this.state = this.format === 'json' ? 'between' : 'first';
+    this.lineBreak = false;
+    if (this.pieces.length === 0) {
+      visit(chunk, start, end, this.rows);
+      return;
+    }
+    this.pieces.push(chunk.subarray(0, end));
+    const row = Buffer.concat(this.pieces, this.pieceBytes + end);
+    this.pieces = [];
+    this.pieceBytes = 0;
+    visit(row, 0, row.length, this.rows);
+  }
+
+  /** Fails naming the row being read, or the one that was expected next. */
+  private fail(what: string): never {
+    throw new RowFormatError(this.label ? `${this.label}: ${what}` : what, this.rows + 1);
+  }
+}
+
+/**
+ * A Transform from a file's bytes to what `visit` returns for its rows (joined per chunk), so the results
+ * stream onwards (into a COPY) in constant memory. `rows` counts the rows read.
  */
 export class RowScanner extends Transform {
-  private pending = Buffer.alloc(0);
-  private state: 'start' | 'rows' | 'end';
-  rows = 0;
+  private readonly reader: RowReader;
 
   constructor(
     private readonly label: string,
-    private readonly format: 'json' | 'ndjson',
-    private readonly visit: RowVisitor,
+    format: ExportFormat,
+    private readonly visit: (buf: Buffer, start: number, end: number, row: number) => string | void,
   ) {
     super();
-    this.state = format === 'json' ? 'start' : 'rows';
+    this.reader = new RowReader(format, label);
   }
 
-  private fail(what: string): never {
-    throw new RowFormatError(`${this.label}: ${what}`, this.rows + 1);
+  get rows(): number {
+    return this.reader.rows;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    const buf = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     const out: string[] = [];
-    let pos = 0;
     try {
-      for (;;) {
-        pos = skipWs(buf, pos);
-        if (pos >= buf.length) break;
-        const c = buf[pos]!;
-        if (this.state === 'start') {
-          if (c !== Ch.LBracket) this.fail('not a JSON array');
-          this.state = 'rows';
-          pos++;
-          continue;
-        }
-        if (this.state === 'end') this.fail('data after the closing ]');
-        if (this.format === 'json' && c === Ch.RBracket) {
-          this.state = 'end';
-          pos++;
-          continue;
-        }
-        let at = pos;
-        if (this.format === 'json' && this.rows > 0) {
-          if (c !== Ch.Comma) this.fail(`expected , after row ${this.rows}`);
-          at = skipWs(buf, pos + 1);
-          if (at >= buf.length) break;
-        }
-        if (buf[at] !== Ch.LBrace) this.fail(`row ${this.rows + 1} is not an object`);
-        const end = valueEnd(buf, at);
-        if (end === INCOMPLETE) break;
-        const text = this.visit(buf, at, end);
+      this.reader.parse(chunk, (buf, start, end, row) => {
+        const text = this.visit(buf, start, end, row);
         if (text) out.push(text);
-        this.rows++;
-        pos = end;
-      }
+      });
     } catch (err) {
+      // A row the visitor found malformed is named with its file, as the reader's own errors are.
+      if (err instanceof RowFormatError && this.label && !err.message.startsWith(this.label))
+        return done(new RowFormatError(`${this.label}: ${err.message}`, err.row));
       return done(err as Error);
     }
-    this.pending = Buffer.from(buf.subarray(pos));
     done(null, out.length > 0 ? out.join('') : undefined);
   }
 
   override _flush(done: TransformCallback): void {
-    if (skipWs(this.pending, 0) < this.pending.length || (this.format === 'json' && this.state !== 'end')) {
-      return done(
-        new RowFormatError(`${this.label}: ends inside row ${this.rows + 1} (truncated?)`, this.rows + 1),
-      );
+    try {
+      this.reader.end();
+    } catch (err) {
+      return done(err as Error);
     }
     done();
   }
 }
 
-/** Visits every row of an export file, in constant memory; returns the number of rows. */
-export async function forEachFileRow(
-  path: string,
-  format: 'json' | 'ndjson',
-  visit: RowVisitor,
-): Promise<number> {
-  const scanner = new RowScanner(path, format, visit);
-  const discard = new Writable({ write: (_chunk, _enc, done) => done() });
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), scanner, discard);
-  return scanner.rows;
+/** Visits every row of an export file, in memory bounded by the largest row; returns the number of rows. */
+export async function forEachFileRow(path: string, format: ExportFormat, visit: RowVisitor): Promise<number> {
+  const reader = new RowReader(format, path);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    reader.parse(chunk as Buffer, visit);
+  }
+  reader.end();
+  return reader.rows;
 }
 
-/** The raw bytes of the values of `names` in a row object, as `[v1,v2,…]` (the row's key in verify). */
-export function rowValuesText(buf: Buffer, start: number, end: number, names: readonly string[]): string {
+/**
+ * The raw bytes of the values of `names` in the row object `buf[start, end)`, as `[v1,v2,…]` (the row's key
+ * in verify). A row that is not an object of keys and values is a RowFormatError naming row `row`.
+ */
+export function rowValuesText(
+  buf: Buffer,
+  start: number,
+  end: number,
+  names: readonly string[],
+  row = 0,
+): string {
+  // A view of the row alone, so that no scan of a malformed row runs past its end.
+  const obj = buf.subarray(start, end);
+  const bad = (): never => {
+    throw new RowFormatError(`row ${row}: not an object of keys and values`, row);
+  };
   const wanted = new Map(names.map((n, i) => [JSON.stringify(n), i]));
   const values: string[] = new Array<string>(names.length).fill('null');
-  let pos = skipWs(buf, start + 1);
-  while (pos < end && buf[pos] !== Ch.RBrace) {
-    const keyEnd = stringEnd(buf, pos);
-    const key = buf.toString('utf8', pos, keyEnd);
-    pos = skipWs(buf, skipWs(buf, keyEnd) + 1); // past the colon
-    const valueStop = valueEnd(buf, pos);
+  let pos = skipWs(obj, 1);
+  while (pos < obj.length && obj[pos] !== Ch.RBrace) {
+    if (obj[pos] !== Ch.Quote) bad();
+    const keyEnd = stringEnd(obj, pos);
+    if (keyEnd === INCOMPLETE) bad();
+    const key = obj.toString('utf8', pos, keyEnd);
+    pos = skipWs(obj, keyEnd);
+    if (obj[pos] !== Ch.Colon) bad();
+    pos = skipWs(obj, pos + 1);
+    const valueStop = pos < obj.length ? valueEndOr(obj, pos, bad) : bad();
     const index = wanted.get(key);
-    if (index !== undefined) values[index] = buf.toString('utf8', pos, valueStop);
-    pos = skipWs(buf, valueStop);
-    if (buf[pos] === Ch.Comma) pos = skipWs(buf, pos + 1);
-    if (isWs(buf[pos] ?? 0)) pos = skipWs(buf, pos);
+    if (index !== undefined) values[index] = obj.toString('utf8', pos, valueStop);
+    pos = skipWs(obj, valueStop);
+    if (obj[pos] === Ch.Comma) pos = skipWs(obj, pos + 1);
+    else if (obj[pos] !== Ch.RBrace) bad();
   }
   return `[${values.join(',')}]`;
 }

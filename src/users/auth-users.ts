@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { RowFormatError, UsageError } from '../errors.js';
 import { checkExportFiles } from '../format/file-integrity.js';
 import { readManifest } from '../format/manifest.js';
+import { forEachFileRow } from '../format/row-reader.js';
 
 /** A Supabase auth user as exported in auth_users.json (columns the source did not have are undefined). */
 export interface AuthUser {
@@ -37,13 +37,16 @@ export async function readAuthUsers(inputDir: string): Promise<AuthUser[]> {
   }
   const problems = await checkExportFiles(inputDir, [{ label: 'auth.users', ...entry }]);
   if (problems.length > 0) throw new UsageError(problems);
-  const text = await readFile(join(inputDir, entry.file), 'utf8');
-  const rows =
-    manifest.format === 'ndjson'
-      ? text
-          .split('\n')
-          .filter((l) => l.trim() !== '')
-          .map((l) => JSON.parse(l) as AuthUser)
-      : (JSON.parse(text) as AuthUser[]);
-  return rows;
+  // Streamed through the one row reader (the file's layout is checked as import's and verify's is);
+  // each row is a small object, so JSON.parse is fine for it.
+  const path = join(inputDir, entry.file);
+  const users: AuthUser[] = [];
+  await forEachFileRow(path, manifest.format, (buf, start, end, row) => {
+    try {
+      users.push(JSON.parse(buf.toString('utf8', start, end)) as AuthUser);
+    } catch (err) {
+      throw new RowFormatError(`${path}: row ${row}: ${(err as Error).message}`, row);
+    }
+  });
+  return users;
 }

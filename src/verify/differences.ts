@@ -55,15 +55,15 @@ export async function* fileKeyed(
   const temp = quoteIdent('supamigrate_file_keys');
   await scratch.query(`DROP TABLE IF EXISTS pg_temp.${temp}`);
   await scratch.query(`CREATE TEMP TABLE ${temp} (k text, h text)`);
-  const keyOf = (buf: Buffer, start: number, end: number, h: string) =>
-    table.primaryKey.length > 0 ? rowValuesText(buf, start, end, table.primaryKey) : h;
+  const keyOf = (buf: Buffer, start: number, end: number, row: number, h: string) =>
+    table.primaryKey.length > 0 ? rowValuesText(buf, start, end, table.primaryKey, row) : h;
   for (const file of tableFiles(table)) {
     const path = join(dir, file.file);
     await pipeline(
       createReadStream(path, { highWaterMark: 1 << 20 }),
-      new RowScanner(path, format, (buf, start, end) => {
+      new RowScanner(path, format, (buf, start, end, row) => {
         const h = createHash('md5').update(buf.subarray(start, end)).digest('hex');
-        return `${copyEscape(keyOf(buf, start, end, h))}\t${h}\n`;
+        return `${copyEscape(keyOf(buf, start, end, row, h))}\t${h}\n`;
       }),
       scratch.query(copyStreams.from(`COPY ${temp} (k, h) FROM STDIN`)),
     );
