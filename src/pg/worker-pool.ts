@@ -72,14 +72,17 @@ export async function runPool<J>(options: PoolOptions<J>): Promise<void> {
           continue;
         }
         const [job] = pending.splice(at, 1) as [J];
+        // Counted as running from here: another lane waiting for it must not take it for a cycle.
+        running++;
         try {
           client ??= await options.connect(index);
         } catch (err) {
           lastError = err;
           pending.unshift(job);
+          running--;
+          notify();
           return;
         }
-        running++;
         try {
           await options.run(client, job);
           finished.add(job);

@@ -1,6 +1,5 @@
 import type pg from 'pg';
-import { matches, parseTableName } from '../catalog/select-tables.js';
-import { UsageError } from '../errors.js';
+import { selectEntries } from '../format/select-entries.js';
 
 import { checkExportFiles } from '../format/file-integrity.js';
 import { readManifest, tableFiles, type ManifestTable } from '../format/manifest.js';
@@ -46,7 +45,7 @@ export interface VerifyResult {
  */
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const manifest = await readManifest(options.inputDir);
-  const selected = selectTables(manifest.tables, options.tables ?? []);
+  const selected = selectEntries(manifest.tables, options.tables ?? []);
   const userColumns: UserColumn[] = options.userMap
     ? findUserColumns(selected, options.userColumns ?? [])
     : [];
@@ -142,17 +141,4 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   } finally {
     for (const c of clients) await c.end().catch(() => undefined);
   }
-}
-
-function selectTables(all: ManifestTable[], names: string[]): ManifestTable[] {
-  if (names.length === 0) return all;
-  const problems: string[] = [];
-  const chosen = names.flatMap((arg) => {
-    const p = parseTableName(arg);
-    const found = all.filter((t) => matches(t, p));
-    if (found.length === 0) problems.push(`--table ${arg}: no such table in the export`);
-    return found;
-  });
-  if (problems.length > 0) throw new UsageError(problems);
-  return chosen;
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
 import { importDatabase, type ImportEvent, type ImportResult } from '../../import/import-database.js';
+import { parseImportSettings, type ImportOptions } from '../../import/settings.js';
 import { displayName } from '../../pg/sql.js';
 import { formatCount, formatRate, textTable } from '../format.js';
-import { collect, defaultJobs, list, OptionProblems } from '../options.js';
+import { collect, defaultJobs, list } from '../options.js';
 import { readUserMap } from '../../format/user-map.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED, EXIT_USAGE, interruption } from '../run.js';
@@ -14,13 +14,13 @@ interface ImportFlags {
   table?: string[];
   excludeTable?: string[];
   truncate?: boolean;
-  onConflict: string;
+  onConflict?: string;
   jobs?: string;
   dryRun?: boolean;
   json?: boolean;
   userMap?: string;
   userColumns?: string[];
-  unmatched: string;
+  unmatched?: string;
   resume?: boolean;
   retries?: string;
 }
@@ -36,8 +36,7 @@ export function registerImport(program: Command): void {
     .option('--truncate', 'empty the target tables first')
     .option(
       '--on-conflict <mode>',
-      'error: refuse non-empty tables; skip: leave out rows whose key exists',
-      'error',
+      'error: refuse non-empty tables (default); skip: leave out rows whose key exists',
     )
     .option('-j, --jobs <n>', `tables loaded at once, parents always first (default: ${defaultJobs()})`)
     .option(
@@ -49,15 +48,14 @@ export function registerImport(program: Command): void {
       'more columns holding user ids, schema.table.column, comma-separated',
       list,
     )
-    .option('--unmatched <mode>', 'user ids the map does not cover: error (refuse), keep, or null', 'error')
+    .option('--unmatched <mode>', 'user ids the map does not cover: error (refuse, default), keep, or null')
     .option(
       '--resume',
       'skip the tables an earlier run of this import loaded (import-state.json beside the export)',
     )
     .option(
       '--retries <n>',
-      'retry a table after a transient error (connection lost, server restart), with backoff',
-      '2',
+      'retry a file after a transient error (connection lost, server restart), with backoff (default: 2)',
     )
     .option('--dry-run', 'check everything and print the plan; write nothing')
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
@@ -74,36 +72,30 @@ Examples:
 }
 
 async function runImport(flags: ImportFlags): Promise<number> {
-  const check = new OptionProblems();
-  const targetUrl = check.url(flags.targetUrl ?? process.env.TARGET_DB_URL, '--target-url', 'TARGET_DB_URL');
-  const onConflict = check.oneOf(flags.onConflict, '--on-conflict', ['error', 'skip'] as const);
-  const jobs = check.integer(flags.jobs, '--jobs', 1) ?? defaultJobs();
-  const unmatched = check.oneOf(flags.unmatched, '--unmatched', ['error', 'keep', 'null'] as const);
-  const retries = check.integer(flags.retries, '--retries', 0) ?? 2;
-  if (flags.userColumns && !flags.userMap) check.problems.push('--user-columns needs --user-map');
-  if (check.problems.length > 0) throw new UsageError(check.problems);
+  // The library checks every option and owns every default; this only maps flags.
+  const options: ImportOptions = {
+    targetUrl: flags.targetUrl ?? process.env.TARGET_DB_URL ?? '',
+    inputDir: flags.inputDir,
+    tables: flags.table,
+    excludeTables: flags.excludeTable,
+    truncate: flags.truncate,
+    onConflict: flags.onConflict,
+    jobs: flags.jobs,
+    dryRun: flags.dryRun,
+    userColumns: flags.userColumns,
+    unmatched: flags.unmatched,
+    resume: flags.resume,
+    retries: flags.retries,
+    signal: interruption.signal,
+  };
+  // Every option is checked before the user map is read and anything connects.
+  parseImportSettings({ ...options, userMap: flags.userMap ? { mappings: [], unmatched: [] } : undefined });
   const userMap = flags.userMap ? await readUserMap(flags.userMap) : undefined;
 
   const display = new ProgressDisplay(process.stderr, 'importing');
   let result: ImportResult;
   try {
-    result = await importDatabase({
-      targetUrl,
-      inputDir: flags.inputDir,
-      tables: flags.table ?? [],
-      excludeTables: flags.excludeTable ?? [],
-      truncate: flags.truncate ?? false,
-      onConflict,
-      jobs,
-      dryRun: flags.dryRun ?? false,
-      userMap,
-      userColumns: flags.userColumns ?? [],
-      unmatched,
-      resume: flags.resume ?? false,
-      retries,
-      signal: interruption.signal,
-      onEvent: progressHandler(display),
-    });
+    result = await importDatabase({ ...options, userMap, onEvent: progressHandler(display) });
   } finally {
     display.stop();
   }

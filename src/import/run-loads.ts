@@ -1,0 +1,170 @@
+import type { BrokenEdge } from '../catalog/dependency-order.js';
+import { describeError, RowFormatError } from '../errors.js';
+import { tableFiles, type TableFile } from '../format/manifest.js';
+import { connect } from '../pg/connect.js';
+import { isTransient, retryPolicy } from '../pg/retry.js';
+import { displayName, qualifiedName } from '../pg/sql.js';
+import { runPool } from '../pg/worker-pool.js';
+import type { ImportEvent } from './events.js';
+import { loadTable, type LoadResult } from './load-table.js';
+import type { TablePlan, TriggerMode } from './preflight.js';
+import type { ImportSettings } from './settings.js';
+import type { UserIdRewriter } from './user-columns.js';
+
+export interface LoadContext {
+  settings: ImportSettings;
+  format: 'json' | 'ndjson';
+  triggerMode: TriggerMode;
+  brokenForeignKeys: readonly BrokenEdge[];
+  rewriter: UserIdRewriter | null;
+  emit: (event: ImportEvent) => void;
+  /** A table is loaded whole (all its files committed): record it. */
+  loaded: (plan: TablePlan, result: LoadResult) => Promise<void>;
+  failed: (plan: TablePlan, error: string) => void;
+}
+
+/** One unit of the pool: one file of a table (its only file, or one part). */
+interface Unit {
+  plan: TablePlan;
+  file: TableFile;
+  index: number;
+}
+
+interface TableProgress {
+  rows: number[];
+  results: LoadResult[];
+  errors: string[];
+  started: boolean;
+}
+
+const key = (t: { schema: string; name: string }) => `${t.schema}\u0000${t.name}`;
+
+/**
+ * Loads every file of every table on `jobs` connections, each file in its own transaction, never a file
+ * before every file of the tables its table references (foreign keys the export broke to order a cycle
+ * aside). Transient errors are retried under the retry policy; a table is reported once, when its last
+ * file is done.
+ */
+export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext): Promise<void> {
+  const { settings } = ctx;
+  const units: Unit[] = plans.flatMap((plan) =>
+    tableFiles(plan.entry).map((file, index) => ({ plan, file, index })),
+  );
+  const broken = new Set(
+    ctx.brokenForeignKeys.map((e) => `${key({ schema: e.schema, name: e.table })}\u0000${e.foreignKey}`),
+  );
+  const byKey = new Map(plans.map((t) => [key(t.entry), t]));
+  const parentsOf = (t: TablePlan) =>
+    new Set(
+      t.entry.foreignKeys
+        .filter((fk) => !broken.has(`${key(t.entry)}\u0000${fk.name}`))
+        .map((fk) => byKey.get(key({ schema: fk.references.schema, name: fk.references.table })))
+        .filter((d): d is TablePlan => d !== undefined && d !== t),
+    );
+  const progress = new Map<TablePlan, TableProgress>(
+    plans.map((t) => [
+      t,
+      { rows: tableFiles(t.entry).map(() => 0), results: [], errors: [], started: false },
+    ]),
+  );
+
+  await runPool<Unit>({
+    lanes: settings.jobs,
+    jobs: units,
+    dependsOn: (unit) => {
+      const parents = parentsOf(unit.plan);
+      return units.filter((u) => parents.has(u.plan));
+    },
+    connect: () => connect(settings.targetUrl, { role: 'target' }),
+    run: async (client, { plan, file, index }) => {
+      const state = progress.get(plan)!;
+      const { schema, name, rowCount } = plan.entry;
+      if (!state.started) {
+        state.started = true;
+        ctx.emit({ type: 'table-start', schema, name, rowCount });
+      }
+      const result = await loadTable(client, plan, file, {
+        signal: settings.signal,
+        dir: settings.inputDir,
+        format: ctx.format,
+        triggerMode: ctx.triggerMode,
+        onConflict: settings.onConflict,
+        rewrites: ctx.rewriter?.forTable(schema, name),
+        onRows: (rows) => {
+          state.rows[index] = rows;
+          const total = state.rows.reduce((a, b) => a + b, 0);
+          ctx.emit({ type: 'table-progress', schema, name, rows: total, rowCount });
+        },
+      });
+      state.results.push(result);
+      await settle(plan, state, ctx);
+    },
+    failed: async ({ plan, file }, err) => {
+      const state = progress.get(plan)!;
+      state.errors.push(
+        isTransient(err)
+          ? `${file.file}: the connection to the target was lost (${describeError(err)}); the table was rolled back: run the import again with --resume`
+          : describeLoadError(file.file, err),
+      );
+      await settle(plan, state, ctx);
+    },
+    retrying: ({ plan }, err, attempt) =>
+      ctx.emit({
+        type: 'note',
+        message: `${displayName(plan.entry)}: ${describeError(err)}; retrying (${attempt} of ${settings.retries})`,
+      }),
+    abandoned: ({ plan }, err) => {
+      const state = progress.get(plan)!;
+      if (state.errors.length === 0) ctx.failed(plan, `not loaded: ${describeError(err)}`);
+      state.errors.push('abandoned');
+    },
+    retry: retryPolicy(settings.retries),
+    signal: settings.signal,
+  });
+}
+
+/** When a table's last file is done: the table is loaded, or failed (and its committed parts undone). */
+async function settle(plan: TablePlan, state: TableProgress, ctx: LoadContext): Promise<void> {
+  if (state.results.length + state.errors.length < tableFiles(plan.entry).length) return;
+  if (state.errors.length === 0) {
+    await ctx.loaded(plan, {
+      rows: state.results.reduce((n, r) => n + r.rows, 0),
+      inserted: state.results.reduce((n, r) => n + r.inserted, 0),
+      seconds: Math.max(...state.results.map((r) => r.seconds)),
+    });
+    return;
+  }
+  let message = state.errors.join('; ');
+  if (state.results.length > 0 && ctx.settings.onConflict === 'error') {
+    // Some parts of a split table committed: empty the table again, so nothing half-loaded remains.
+    const undone = await truncateTable(ctx.settings.targetUrl, plan);
+    message += undone
+      ? ' (the parts already loaded were removed again)'
+      : ' (the parts already loaded could NOT be removed: truncate the table before loading it again)';
+  } else if (state.results.length > 0) {
+    message += ' (some parts were loaded: run the import again with --on-conflict skip to finish it)';
+  }
+  ctx.failed(plan, message);
+}
+
+async function truncateTable(url: string, plan: TablePlan): Promise<boolean> {
+  const client = await connect(url, { role: 'target' }).catch(() => null);
+  if (!client) return false;
+  try {
+    const only = plan.target.kind === 'partitioned' ? '' : 'ONLY ';
+    await client.query(`TRUNCATE ${only}${qualifiedName(plan.target)}`);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function describeLoadError(file: string, err: unknown): string {
+  if (err instanceof RowFormatError) return `${file}: ${err.message}`;
+  const e = err as { where?: string };
+  const where = typeof e.where === 'string' ? e.where.match(/COPY [^,]+, line (\d+)/) : null;
+  const base = describeError(err);
+  return where ? `${file} row ${where[1]}: ${base}` : base;
+}
