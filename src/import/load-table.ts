@@ -7,7 +7,7 @@ import { IntegrityError } from '../errors.js';
 import { qualifiedName, quoteIdent } from '../pg/sql.js';
 import { exportPath } from '../format/export-path.js';
 import type { TableFile } from '../format/manifest.js';
-import { JsonToCopyText, type ValueRewrite } from './json-to-copy.js';
+import { JsonToCopyText, type ValueRewrite } from '../format/json-to-copy.js';
 import type { TablePlan, TriggerMode } from './preflight.js';
 
 export interface LoadOptions {

@@ -5,7 +5,7 @@ import type { TableInfo } from '../catalog/types.js';
 import type { ManifestTable } from '../format/manifest.js';
 import { fromTable } from '../codec/row-sql.js';
 import { displayName } from '../pg/sql.js';
-import type { DecoderColumn } from './json-to-copy.js';
+import type { DecoderColumn } from '../format/json-to-copy.js';
 import { ROLE_SQL, TABLE_ACCESS_SQL } from './import.sql.js';
 import { typeTakes } from '../codec/type-compat.js';
 

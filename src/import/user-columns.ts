@@ -7,7 +7,7 @@ import type { UnmatchedPolicy, UserColumn, UserColumnCounts } from '../format/us
 import { tableFiles } from '../format/manifest.js';
 import { displayName, qualifiedName, quoteIdent } from '../pg/sql.js';
 import type { UserMap } from '../format/user-map.js';
-import { JsonToCopyText, type ValueRewrite } from './json-to-copy.js';
+import { JsonToCopyText, type ValueRewrite } from '../format/json-to-copy.js';
 import type { TablePlan } from './preflight.js';
 
 /**

@@ -6,7 +6,7 @@ import type { ChecksumTable } from '../codec/checksum.js';
 import type { EncodedColumn } from '../codec/encode-column.js';
 import { tableFiles } from '../format/manifest.js';
 import { exportPath } from '../format/export-path.js';
-import { JsonToCopyText } from '../import/json-to-copy.js';
+import { JsonToCopyText } from '../format/json-to-copy.js';
 import { quoteIdent } from '../pg/sql.js';
 
 const TEMP = 'supamigrate_files_as_target';

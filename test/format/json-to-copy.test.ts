@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { EncodedColumn } from '../../src/codec/encode-column.js';
 import type { ValueEncoding } from '../../src/codec/encodings.js';
 import { RowFormatError } from '../../src/errors.js';
-import { JsonToCopyText, type DecoderColumn } from '../../src/import/json-to-copy.js';
+import { JsonToCopyText, type DecoderColumn } from '../../src/format/json-to-copy.js';
 
 const col = (name: string, encoding: ValueEncoding, extra: Partial<EncodedColumn> = {}): EncodedColumn => ({
   name,

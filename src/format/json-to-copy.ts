@@ -4,7 +4,7 @@ import type { EncodedColumn } from '../codec/encode-column.js';
 import { nullAsMissingKey } from '../codec/row-sql.js';
 import { ByteSink, writeCopyValue, type ValueRewrite } from '../codec/copy-text.js';
 import { Ch, skipWs, stringEnd, valueEndOr } from '../codec/json-scan.js';
-import { RowReader } from '../format/row-reader.js';
+import { RowReader } from './row-reader.js';
 
 export type { ValueRewrite };
 
