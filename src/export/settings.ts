@@ -67,7 +67,10 @@ export interface ExportSettings {
 /** Checks the options before anything connects; every problem is reported at once (UsageError). */
 export function parseExportSettings(options: ExportOptions): ExportSettings {
   const check = new SettingsProblems();
-  const dbUrl = check.required(options.dbUrl, 'no database given: pass --db-url <url> or set SUPABASE_DB_URL');
+  const dbUrl = check.required(
+    options.dbUrl,
+    'no database given: pass --db-url <url> or set SUPABASE_DB_URL',
+  );
   const urlProblem = dbUrl ? checkUrl(dbUrl, '--db-url') : undefined;
   if (urlProblem) check.problems.push(urlProblem);
   const settings: ExportSettings = {
