@@ -153,17 +153,3 @@ export async function connect(url: string, options: ConnectOptions): Promise<pg.
   }
   return client;
 }
-
-/** Errors worth retrying: the connection broke, the server restarted, or a transaction lost a race. */
-export function isTransient(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  if (
-    typeof e?.code === 'string' &&
-    (/^08/.test(e.code) || ['57P01', '57P02', '57P03', '40001', '40P01'].includes(e.code))
-  )
-    return true;
-  if (['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'].includes(e?.code ?? '')) return true;
-  return /Connection terminated|connection is closed|Client has encountered a connection error|not queryable/i.test(
-    e?.message ?? '',
-  );
-}

@@ -7,6 +7,7 @@ import { findUserColumns, type UserColumn } from '../format/user-columns.js';
 import { connect } from '../pg/connect.js';
 import { displayName } from '../pg/sql.js';
 import type { UserMap } from '../format/user-map.js';
+import { checkVerifyOptions } from './settings.js';
 import { readCatalog } from '../catalog/read-catalog.js';
 import { verifyTable, type Side, type TableVerification } from './verify-table.js';
 import { loadReverseUserMap, reverseMappedValues } from './user-map-sql.js';
@@ -44,6 +45,7 @@ export interface VerifyResult {
  * example rows are found by comparing per-row hashes keyed by primary key.
  */
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
+  checkVerifyOptions(options);
   const manifest = await readManifest(options.inputDir);
   const selected = selectEntries(manifest.tables, options.tables ?? []);
   const userColumns: UserColumn[] = options.userMap

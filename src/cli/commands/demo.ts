@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { runDemo } from '../../demo/demo.js';
-import { UsageError } from '../../errors.js';
 import { displayName } from '../../pg/sql.js';
 import { formatBytes, formatCount, textTable } from '../format.js';
-import { OptionProblems } from '../options.js';
+import { SettingsProblems } from '../../settings.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED, interruption } from '../run.js';
 import { progressHandler as importProgress } from './import.js';
@@ -18,9 +17,9 @@ export function registerDemo(program: Command): void {
     .addHelpText('after', '\nExample:\n  npx supamigrate demo --readings 50000')
     .action(
       action(async (flags: { outputDir: string; readings: string }) => {
-        const check = new OptionProblems();
-        const readings = check.integer(flags.readings, '--readings', 0) ?? 0;
-        if (check.problems.length > 0) throw new UsageError(check.problems);
+        const check = new SettingsProblems();
+        const readings = check.integer(flags.readings, '--readings', 0, 0);
+        check.done();
         const display = new ProgressDisplay(process.stderr, 'exporting');
         let result;
         try {

@@ -3,7 +3,8 @@ import { importDatabase, type ImportEvent, type ImportResult } from '../../impor
 import { parseImportSettings, type ImportOptions } from '../../import/settings.js';
 import { displayName } from '../../pg/sql.js';
 import { formatCount, formatRate, textTable } from '../format.js';
-import { collect, defaultJobs, list } from '../options.js';
+import { defaultJobs } from '../../settings.js';
+import { collect, list } from '../options.js';
 import { readUserMap } from '../../format/user-map.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED, EXIT_USAGE, interruption } from '../run.js';

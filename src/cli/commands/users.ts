@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
 import { readAuthUsers } from '../../users/auth-users.js';
 import { mapUsers } from '../../users/map-users.js';
 import { readNewUsers } from '../../users/new-users.js';
@@ -9,7 +8,7 @@ import {
   type ProviderFormat,
 } from '../../users/provider-export.js';
 import { writeUserMap } from '../../format/user-map.js';
-import { OptionProblems } from '../options.js';
+import { SettingsProblems } from '../../settings.js';
 import { action } from '../run.js';
 
 interface MapFlags {
@@ -52,9 +51,9 @@ export function registerUsers(program: Command): void {
     )
     .action(
       action(async (flags: MapFlags) => {
-        const check = new OptionProblems();
+        const check = new SettingsProblems();
         if (!flags.newUsers) check.problems.push('--new-users <file> is required');
-        if (check.problems.length > 0) throw new UsageError(check.problems);
+        check.done();
         const [oldUsers, newUsers] = await Promise.all([
           readAuthUsers(flags.inputDir),
           readNewUsers(flags.newUsers!, {
@@ -99,12 +98,12 @@ export function registerUsers(program: Command): void {
     )
     .action(
       action(async (flags: ExportFlags) => {
-        const check = new OptionProblems();
+        const check = new SettingsProblems();
         if (!flags.format) check.problems.push(`--format is required (${PROVIDER_FORMATS.join(', ')})`);
         const format = flags.format
-          ? check.oneOf<ProviderFormat>(flags.format, '--format', PROVIDER_FORMATS)
+          ? check.oneOf<ProviderFormat>(flags.format, '--format', PROVIDER_FORMATS, 'json')
           : 'json';
-        if (check.problems.length > 0) throw new UsageError(check.problems);
+        check.done();
         const out = flags.out ?? `./users.${format}.${format === 'csv' ? 'csv' : 'json'}`;
         const users = await readAuthUsers(flags.inputDir);
         const result = await exportUsersForProvider(users, format, out);

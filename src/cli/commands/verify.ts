@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
 import { displayName } from '../../pg/sql.js';
 import { readUserMap } from '../../format/user-map.js';
 import { verify, type TableVerification, type VerifyResult } from '../../verify/verify.js';
 import { formatCount } from '../format.js';
-import { collect, list, OptionProblems } from '../options.js';
+import { collect, list } from '../options.js';
+import { checkVerifyOptions } from '../../verify/settings.js';
 import { action, EXIT_FAILED } from '../run.js';
 
 interface VerifyFlags {
@@ -44,13 +44,9 @@ Examples:
 }
 
 async function runVerify(flags: VerifyFlags): Promise<number> {
-  const check = new OptionProblems();
   const dbUrl = flags.dbUrl ?? process.env.SUPABASE_DB_URL;
   const targetUrl = flags.targetUrl ?? process.env.TARGET_DB_URL;
-  if (dbUrl) check.url(dbUrl, '--db-url', 'SUPABASE_DB_URL');
-  if (targetUrl) check.url(targetUrl, '--target-url', 'TARGET_DB_URL');
-  if (flags.userColumns && !flags.userMap) check.problems.push('--user-columns needs --user-map');
-  if (check.problems.length > 0) throw new UsageError(check.problems);
+  checkVerifyOptions({ dbUrl, targetUrl, userMap: flags.userMap, userColumns: flags.userColumns });
   const userMap = flags.userMap ? await readUserMap(flags.userMap) : undefined;
   const result = await verify({
     inputDir: flags.inputDir,
