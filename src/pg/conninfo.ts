@@ -40,7 +40,7 @@ const KEYWORDS: Record<string, string | null> = {
 };
 
 /** The environment variables that name a database (any of them set means "connect as psql would"). */
-export const PG_TARGET_VARIABLES = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER', 'PGDATABASE', 'PGSERVICE'];
+export const PG_TARGET_VARIABLES = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER', 'PGDATABASE'];
 
 /** A connection string that cannot be read; the message is one line and never holds the password. */
 export class ConninfoError extends Error {

@@ -11,6 +11,7 @@ import {
 import type { ExportFormat } from '../../export/row-framing.js';
 import { displayName } from '../../pg/sql.js';
 import { formatBytes, formatCount, formatRate, textTable } from '../format.js';
+import { chooseDatabase } from '../database.js';
 import { collect, defaultJobs, list, OptionProblems } from '../options.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED, interruption } from '../run.js';
@@ -39,7 +40,10 @@ export function registerExport(program: Command): void {
   program
     .command('export')
     .description('export every table to JSON files in foreign-key order, plus the Supabase auth users')
-    .option('--db-url <url>', 'source database (default: $SUPABASE_DB_URL)')
+    .option(
+      '--db-url <url>',
+      'source database, URL or host=… dbname=… (default: $SUPABASE_DB_URL, $DATABASE_URL, PG* variables)',
+    )
     .option('-o, --output-dir <path>', 'where to write the files', './migration-data')
     .option('--schema <name>', 'export the tables of this schema (repeatable; default: public)', collect)
     .option('--table <name>', 'export only this table, name or schema.name (repeatable)', collect)
@@ -87,7 +91,7 @@ Examples:
 
 async function runExport(flags: ExportFlags): Promise<number> {
   const check = new OptionProblems();
-  const dbUrl = check.url(flags.dbUrl ?? process.env.SUPABASE_DB_URL, '--db-url', 'SUPABASE_DB_URL');
+  const dbUrl = chooseDatabase('source', flags.dbUrl, check);
   const format = check.oneOf<ExportFormat>(flags.format, '--format', ['json', 'ndjson']);
   const streamingThreshold = check.integer(flags.streamingThreshold, '--streaming-threshold', 0);
   const jobs = check.integer(flags.jobs, '--jobs', 1) ?? defaultJobs();

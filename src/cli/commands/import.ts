@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import { importDatabase, type ImportEvent, type ImportResult } from '../../import/import-database.js';
 import { displayName } from '../../pg/sql.js';
 import { formatCount, formatRate, textTable } from '../format.js';
+import { chooseDatabase } from '../database.js';
 import { collect, defaultJobs, list, OptionProblems } from '../options.js';
 import { readUserMap } from '../../users/user-map.js';
 import { ProgressDisplay } from '../progress.js';
@@ -29,7 +30,10 @@ export function registerImport(program: Command): void {
   program
     .command('import')
     .description('load an export into a target database that already has the schema')
-    .option('--target-url <url>', 'target database (default: $TARGET_DB_URL)')
+    .option(
+      '--target-url <url>',
+      'target database, URL or host=… dbname=… (default: $TARGET_DB_URL, $DATABASE_URL, PG* variables)',
+    )
     .option('-i, --input-dir <path>', 'the export directory', './migration-data')
     .option('--table <name>', 'import only this table, name or schema.name (repeatable)', collect)
     .option('--exclude-table <name>', 'leave this table out (repeatable)', collect)
@@ -75,7 +79,7 @@ Examples:
 
 async function runImport(flags: ImportFlags): Promise<number> {
   const check = new OptionProblems();
-  const targetUrl = check.url(flags.targetUrl ?? process.env.TARGET_DB_URL, '--target-url', 'TARGET_DB_URL');
+  const targetUrl = chooseDatabase('target', flags.targetUrl, check);
   const onConflict = check.oneOf(flags.onConflict, '--on-conflict', ['error', 'skip'] as const);
   const jobs = check.integer(flags.jobs, '--jobs', 1) ?? defaultJobs();
   const unmatched = check.oneOf(flags.unmatched, '--unmatched', ['error', 'keep', 'null'] as const);
