@@ -114,7 +114,7 @@ export function describeConnectError(err: unknown, connection?: ResolvedConnecti
   const e = err as { code?: string; message?: string };
   const reason = baseReason(e, connection);
   return connection?.port === 6543 && !/6543/.test(reason)
-    ? `${reason} (${TRANSACTION_POOLER_HINT})`
+    ? `${reason}; if this is Supabase's transaction pooler (port 6543), use the session pooler (same host, port 5432) or the direct connection: COPY and one snapshot need a session`
     : reason;
 }
 
