@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { prepareOutputDir } from '../output-dir.js';
+import { plural } from '../terminal.js';
 import { describeEdge } from '../../catalog/dependency-order.js';
 import { DEFAULT_LARGE_TABLES, DEFAULT_STREAMING_THRESHOLD } from '../../catalog/select-tables.js';
 import { UsageError } from '../../errors.js';
@@ -86,11 +88,12 @@ Examples:
   supamigrate export --table public.devices --table alerts --skip-auth -o ./one-table
   supamigrate export --schema public --schema billing --format ndjson --jobs 4`,
     )
-    .action(action((flags: ExportFlags) => runExport(flags)));
+    .action(action((flags: ExportFlags, command: Command) => runExport(flags, command)));
 }
 
-async function runExport(flags: ExportFlags): Promise<number> {
+async function runExport(flags: ExportFlags, command?: Command): Promise<number> {
   const check = new OptionProblems();
+  if (flags.resume && command) check.problems.push(...resumeConflicts(command));
   const dbUrl = chooseDatabase('source', flags.dbUrl, check);
   const format = check.oneOf<ExportFormat>(flags.format, '--format', ['json', 'ndjson']);
   const streamingThreshold = check.integer(flags.streamingThreshold, '--streaming-threshold', 0);
@@ -98,6 +101,7 @@ async function runExport(flags: ExportFlags): Promise<number> {
   const splitRows = check.integer(flags.splitRows, '--split-rows', 1);
   const retries = check.integer(flags.retries, '--retries', 0) ?? 2;
   if (check.problems.length > 0) throw new UsageError(check.problems);
+  if (!flags.dryRun) await prepareOutputDir(flags.outputDir);
 
   const display = new ProgressDisplay(process.stderr, 'exporting');
   let result: ExportResult;
@@ -164,7 +168,10 @@ function progressHandler(display: ProgressDisplay) {
     switch (event.type) {
       case 'plan':
         display.log(
-          `Exporting ${event.tables.length} tables (${formatCount(event.tables.reduce((n, t) => n + t.rowCount, 0))} rows) in one snapshot${event.snapshot ? ` (${event.snapshot})` : ''}`,
+          `Exporting ${plural(event.tables.length, 'table')} (${plural(
+            event.tables.reduce((n, t) => n + t.rowCount, 0),
+            'row',
+          )}) in one snapshot${event.snapshot ? ` (${event.snapshot})` : ''}`,
         );
         break;
       case 'table-done':
@@ -184,7 +191,7 @@ function printPlan(result: ExportResult): void {
     formatCount(t.rowCount),
     t.parts ? `${t.method}, ${t.parts} parts` : t.method,
   ]);
-  console.log(`Dry run: ${result.tables.length} tables in dependency order (nothing written)\n`);
+  console.log(`Dry run: ${plural(result.tables.length, 'table')} in dependency order (nothing written)\n`);
   console.log(textTable(['#', 'table', 'rows', 'method'], rows, [0, 2]));
   if (result.brokenForeignKeys.length > 0) {
     console.log('\nForeign-key cycles broken (these references point to a later table):');
@@ -212,11 +219,40 @@ function printSummary(result: ExportResult): void {
   const total = manifest.tables.reduce((n, t) => n + (t.state === 'complete' ? t.rowCount : 0), 0);
   if (result.failures.length === 0) {
     console.log(
-      `\nExported ${manifest.tables.length} tables (${formatCount(total)} rows) to ${result.outputDir}; every file's row count matches count(*) in the snapshot.`,
+      `\nExported ${plural(manifest.tables.length, 'table')} (${plural(total, 'row')}) to ${result.outputDir}; every file's row count matches count(*) in the snapshot.`,
     );
   } else {
     console.log(`\nExport INCOMPLETE: ${result.failures.length} failed:`);
     for (const f of result.failures) console.log(`  ✗ ${f.table}: ${f.error}`);
   }
   for (const note of manifest.notes) console.log(`note: ${note}`);
+}
+
+/**
+ * `--resume` finishes an export with the first run's choices, so options that would change them (or, with
+ * --force, replace the export) are refused rather than silently ignored. Returns one problem, or none.
+ */
+function resumeConflicts(command: Command): string[] {
+  const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+  const choices = [
+    ['format', '--format'],
+    ['schema', '--schema'],
+    ['table', '--table'],
+    ['excludeTable', '--exclude-table'],
+    ['largeTables', '--large-tables'],
+    ['streamingThreshold', '--streaming-threshold'],
+    ['skipLarge', '--skip-large'],
+    ['skipAuth', '--skip-auth'],
+  ]
+    .filter(([key]) => given(key!))
+    .map(([, option]) => option!);
+  const reasons = [
+    ...(given('force') ? ['--force (which replaces the export instead of finishing it)'] : []),
+    ...(choices.length > 0 ? [`${choices.join(', ')} (a resumed export keeps the first run's choices)`] : []),
+  ];
+  return reasons.length > 0
+    ? [
+        `--resume cannot be combined with ${reasons.join(' or with ')}: leave them out (to start over instead, use --force without --resume)`,
+      ]
+    : [];
 }

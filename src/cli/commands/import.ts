@@ -7,6 +7,7 @@ import { chooseDatabase } from '../database.js';
 import { collect, defaultJobs, list, OptionProblems } from '../options.js';
 import { readUserMap } from '../../users/user-map.js';
 import { ProgressDisplay } from '../progress.js';
+import { plural } from '../terminal.js';
 import { action, EXIT_FAILED, EXIT_USAGE, interruption } from '../run.js';
 
 interface ImportFlags {
@@ -131,7 +132,10 @@ export function progressHandler(display: ProgressDisplay) {
       case 'plan':
         display.verb = 'importing';
         display.log(
-          `Importing ${event.tables.length} tables (${formatCount(event.tables.reduce((n, t) => n + t.rowCount, 0))} rows) as ${event.role}; triggers kept from firing by ${event.triggerMode === 'replica' ? 'session_replication_role = replica' : 'ALTER TABLE … DISABLE TRIGGER USER per table (foreign keys are still checked)'}`,
+          `Importing ${plural(event.tables.length, 'table')} (${plural(
+            event.tables.reduce((n, t) => n + t.rowCount, 0),
+            'row',
+          )}) as ${event.role}; triggers kept from firing by ${event.triggerMode === 'replica' ? 'session_replication_role = replica' : 'ALTER TABLE … DISABLE TRIGGER USER per table (foreign keys are still checked)'}`,
         );
         break;
       case 'table-done':
@@ -145,7 +149,7 @@ export function progressHandler(display: ProgressDisplay) {
 }
 
 function printPlan(result: ImportResult): void {
-  console.log(`Dry run: ${result.tables.length} tables in load order (nothing written)\n`);
+  console.log(`Dry run: ${plural(result.tables.length, 'table')} in load order (nothing written)\n`);
   const rows = result.tables.map((t, i) => [
     String(i + 1),
     displayName(t),
@@ -181,7 +185,9 @@ function printSummary(result: ImportResult): void {
   printUserColumns(result, 'rewritten');
   console.log(`\nSequences set past their column's maximum: ${result.sequences.length}`);
   if (result.failures.length === 0) {
-    console.log(`Imported ${result.loaded.length} tables; every table's row count matches metadata.json.`);
+    console.log(
+      `Imported ${plural(result.loaded.length, 'table')}; every table's row count matches metadata.json.`,
+    );
   } else {
     console.log(`\nImport INCOMPLETE: ${result.failures.length} table(s) failed (each was rolled back):`);
     for (const [table, error] of failed) console.log(`  ✗ ${table}: ${error}`);
