@@ -81,10 +81,10 @@ export class ProgressDisplay implements LineSink {
   }
 
   /** Says what the run is doing now: the first words of the status line, or a plain line. */
-  phase(label: string): void {
+  phase(label: string, announce = true): void {
     if (label === this.current || this.stopped) return;
     this.current = label;
-    if (this.quiet) return;
+    if (this.quiet || (!this.tty && (!announce || label === ''))) return;
     if (this.tty) {
       this.timer ??= setInterval(() => this.render(), 250);
       this.timer.unref();
@@ -269,7 +269,7 @@ export class ProgressDisplay implements LineSink {
 
   private statusLines(now: number): string[] {
     const elapsed = (now - this.startedAt) / 1000;
-    const parts = [this.current];
+    const parts = this.current ? [this.current] : [];
     if (this.tablesTotal > 0) {
       parts.push(`${this.tablesDone}/${plural(this.tablesTotal, 'table')}`);
       parts.push(`${formatCount(this.rowsDone)}/${formatCount(this.rowsTotal)} rows`);

@@ -24,7 +24,7 @@ export function registerDemo(program: Command): void {
         const readings = check.integer(flags.readings, '--readings', 0) ?? 0;
         if (check.problems.length > 0) throw new UsageError(check.problems);
         await prepareOutputDir(flags.outputDir);
-        const display = new ProgressDisplay(process.stderr, 'exporting', 'starting');
+        const display = new ProgressDisplay(process.stderr, 'exporting', '');
         let result;
         try {
           result = await runDemo({
@@ -32,7 +32,7 @@ export function registerDemo(program: Command): void {
             readings,
             log: (m) => {
               display.log(m);
-              if (m.endsWith('…')) display.phase(m.slice(0, -1));
+              if (m.endsWith('…')) display.phase(m.slice(0, -1), false);
             },
             onVerifyEvent: () => display.checkedTable(),
             onExportEvent: (event) => {
