@@ -23,6 +23,7 @@ interface Active {
 const BAR_WIDTH = 20;
 const MAX_TABLE_LINES = 8;
 const REDRAW_MS = 100;
+const PLAIN_PHASE_DELAY_MS = 2000;
 
 const clip = (line: string, width: number): string => {
   const chars = [...line];
@@ -89,8 +90,18 @@ export class ProgressDisplay implements LineSink {
       this.timer ??= setInterval(() => this.render(), 250);
       this.timer.unref();
       this.render();
-    } else this.write(`${label}…\n`);
+    } else if (terminal.verbosity === 'verbose') this.write(`${label}…\n`);
+    else {
+      // Plain lines: a phase is announced once it lasts (a quick failure stays one line).
+      if (this.pendingPhase) clearTimeout(this.pendingPhase);
+      this.pendingPhase = setTimeout(() => {
+        if (!this.stopped && this.current === label) this.write(`${label}…\n`);
+      }, PLAIN_PHASE_DELAY_MS);
+      this.pendingPhase.unref();
+    }
   }
+
+  private pendingPhase: NodeJS.Timeout | null = null;
 
   start(table: string, total: number): void {
     this.active.set(table, { table, total, rows: 0, started: performance.now() });
@@ -227,6 +238,7 @@ export class ProgressDisplay implements LineSink {
     if (this.stopped) return;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.pendingPhase) clearTimeout(this.pendingPhase);
     if (this.tty) this.write(`${this.eraseBlock()}${this.cursorHidden ? showCursor() : ''}`);
     this.drawn = 0;
     this.stopped = true;

@@ -115,9 +115,12 @@ describe('the terminal (80 columns, a real pseudo-terminal)', () => {
   });
 
   it('TERM=dumb and NO_COLOR: plain lines, not one escape sequence; --quiet: no progress at all', async () => {
-    for (const env of [{ TERM: 'dumb' }, { NO_COLOR: '1' }]) {
+    for (const env of [{ TERM: 'dumb' }, { NO_COLOR: '1' }] as Record<string, string>[]) {
       const out = `${await tempDir('tty-dumb')}/export`;
-      const run = await runInPty(['export', '--db-url', url, '-o', out, '--table', 'sensors'], env);
+      const run = await runInPty(
+        ['export', '--db-url', url, '-o', out, '--table', 'sensors', '--verbose'],
+        env,
+      );
       expect(run.code).toBe(0);
       expect(run.raw).not.toContain('\x1b');
       expect(run.raw).toMatch(/^connecting, reading the catalog, counting rows…\r?$/m);
