@@ -1,6 +1,6 @@
 import { exportDatabase, type ExportEvent, type ExportResult } from '../export/export-database.js';
 import { importDatabase, type ImportEvent, type ImportResult } from '../import/import-database.js';
-import { verify, type VerifyResult } from '../verify/verify.js';
+import { verify, type VerifyEvent, type VerifyResult } from '../verify/verify.js';
 import { startEmbeddedPostgres } from '../pg/embedded.js';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -17,6 +17,8 @@ export interface DemoOptions {
   log: (message: string) => void;
   onExportEvent?: (event: ExportEvent) => void;
   onImportEvent?: (event: ImportEvent) => void;
+  /** Called as each table is verified. */
+  onVerifyEvent?: (event: VerifyEvent) => void;
   signal?: AbortSignal;
 }
 
@@ -93,6 +95,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       targetUrl,
       userMap,
       userColumns: DEMO_USER_COLUMNS,
+      onEvent: options.onVerifyEvent,
     });
     return { export: exported, userMap, import: imported, verify: verified };
   } finally {

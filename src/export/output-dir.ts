@@ -1,5 +1,6 @@
-import { access, constants, mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { access, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { exportPath } from '../format/export-path.js';
 import { MANIFEST_FILE, readManifest } from '../format/manifest.js';
@@ -9,21 +10,7 @@ import { MANIFEST_FILE, readManifest } from '../format/manifest.js';
  * replaced without --force. Creates it (mode 0700) when missing.
  */
 export async function checkOutputDir(dir: string, replace: boolean): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await access(dir, constants.W_OK);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    const why =
-      code === 'EEXIST' || code === 'ENOTDIR'
-        ? 'a file is in the way (it, or a folder above it, is not a directory)'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'EROFS'
-            ? 'read-only file system'
-            : (code ?? (err as Error).message);
-    throw new UsageError(`Cannot write to output directory ${dir}: ${why}`, { cause: err });
-  }
+  await prepareOutputDir(dir);
   const exists = await stat(join(dir, MANIFEST_FILE)).then(
     () => true,
     () => false,
@@ -53,4 +40,64 @@ export async function clearOldExport(dir: string, resuming: boolean): Promise<vo
   const names = [...files, ...(resuming ? [] : [MANIFEST_FILE])].filter((f): f is string => Boolean(f));
   for (const file of names) await rm(exportPath(dir, file), { force: true });
   for (const file of partial) await rm(join(dir, file), { force: true });
+}
+
+/**
+ * Creates the output directory (mode 0700) one level at a time, or fails at once with one line: a
+ * recursive mkdir under a path that cannot hold directories (`-o /proc/x`) never returns on some systems.
+ */
+export async function prepareOutputDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let path = resolve(dir);
+  // Bounded: each step goes one level up, and the root exists.
+  for (let depth = 0; depth < 4096; depth++) {
+    const info = await stat(path).catch((err: NodeJS.ErrnoException) => err);
+    if (!(info instanceof Error)) {
+      if (!info.isDirectory())
+        fail(
+          dir,
+          path === resolve(dir) ? 'it is a file, not a directory' : `${path} is a file, not a directory`,
+        );
+      break;
+    }
+    if (info.code !== 'ENOENT') fail(dir, describe(info.code));
+    missing.unshift(path);
+    const parent = dirname(path);
+    if (parent === path) break;
+    path = parent;
+  }
+  for (const p of missing) {
+    try {
+      await mkdir(p, { mode: 0o700 });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      fail(dir, `cannot create ${p}: ${describe(code)}`);
+    }
+  }
+  try {
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    fail(dir, describe((err as NodeJS.ErrnoException).code));
+  }
+}
+
+function describe(code: string | undefined): string {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOTDIR':
+      return 'a file is in the way (a folder above it is not a directory)';
+    case 'ENOENT':
+      return 'this file system does not allow creating it';
+    default:
+      return code ?? 'failed';
+  }
+}
+
+function fail(dir: string, why: string): never {
+  throw new UsageError(`Cannot write to output directory ${dir}: ${why}`);
 }

@@ -97,6 +97,9 @@ export function parseExportSettings(options: ExportOptions): ExportSettings {
     retries: check.integer(options.retries, '--retries', 0, DEFAULT_RETRIES),
     signal: options.signal,
   };
+  if (settings.resume && settings.force) {
+    check.problems.push('--resume finishes the export in the directory and --force replaces it: choose one');
+  }
   if (settings.skipLarge && settings.largeTables.length === 0) {
     check.problems.push('--skip-large needs --large-tables: which tables are the large ones');
   }

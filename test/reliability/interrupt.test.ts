@@ -192,7 +192,7 @@ describe('interrupted runs', () => {
       expect(Object.keys(state.tables)).toEqual([JSON.stringify(['public', 'small'])]);
       const resumed = await cli(['import', '-i', dir, '--target-url', targetUrl, '--resume']);
       expect(resumed.code, resumed.stderr).toBe(0);
-      expect(resumed.stdout).toMatch(/Imported 1 tables/);
+      expect(resumed.stdout).toMatch(/Imported 1 table;/);
       const report = await verify({ inputDir: dir, targetUrl, dbUrl: sourceUrl });
       expect(report.ok).toBe(true);
     });

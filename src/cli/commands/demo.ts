@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { runDemo } from '../../demo/demo.js';
 import { displayName } from '../../pg/sql.js';
 import { formatBytes, formatCount, textTable } from '../format.js';
+import { prepareOutputDir } from '../../export/output-dir.js';
 import { SettingsProblems } from '../../settings.js';
 import { ProgressDisplay } from '../progress.js';
+import { plural } from '../terminal.js';
 import { action, EXIT_FAILED, interruption } from '../run.js';
 import { progressHandler as importProgress } from './import.js';
 import { tableLine } from './verify.js';
@@ -20,13 +22,18 @@ export function registerDemo(program: Command): void {
         const check = new SettingsProblems();
         const readings = check.integer(flags.readings, '--readings', 0, 0);
         check.done();
-        const display = new ProgressDisplay(process.stderr, 'exporting');
+        await prepareOutputDir(flags.outputDir);
+        const display = new ProgressDisplay(process.stderr, 'exporting', '');
         let result;
         try {
           result = await runDemo({
             outputDir: flags.outputDir,
             readings,
-            log: (m) => display.log(m),
+            log: (m) => {
+              display.log(m);
+              if (m.endsWith('…')) display.phase(m.slice(0, -1), false);
+            },
+            onVerifyEvent: () => display.checkedTable(),
             onExportEvent: (event) => {
               if (!display.show(event) && event.type === 'table-done') {
                 display.finish(displayName(event), `  exported ${displayName(event)}`);
@@ -52,11 +59,11 @@ export function registerDemo(program: Command): void {
         });
         console.log(`\n${textTable(['table', 'exported', 'method', 'bytes', 'imported'], rows, [1, 3, 4])}`);
         console.log(
-          `\nExported ${manifest.tables.length} tables and ${manifest.authUsers?.rowCount ?? 0} auth users to ${flags.outputDir} (metadata.json lists them).`,
+          `\nExported ${plural(manifest.tables.length, 'table')} and ${plural(manifest.authUsers?.rowCount ?? 0, 'auth user')} to ${flags.outputDir} (metadata.json lists them).`,
         );
         if (result.import) {
           console.log(
-            `Imported them into a second database with the same schema: ${result.import.loaded.length} tables, ${result.import.sequences.length} sequences set past their data, triggers held by ${result.import.triggerMode}.`,
+            `Imported them into a second database with the same schema: ${plural(result.import.loaded.length, 'table')}, ${plural(result.import.sequences.length, 'sequence')} set past their data, triggers held by ${result.import.triggerMode}.`,
           );
           const rewritten = result.import.userColumns.reduce((n, c) => n + c.rewritten, 0);
           const kept = result.import.userColumns.reduce((n, c) => n + c.unmatched, 0);
@@ -69,8 +76,8 @@ export function registerDemo(program: Command): void {
           for (const t of result.verify.tables) console.log(tableLine(t));
           console.log(
             result.verify.ok
-              ? `All ${result.verify.tables.length} tables match: same row counts and content checksums on all three sides.`
-              : `${result.verify.tables.filter((t) => t.status !== 'match').length} tables DIFFER.`,
+              ? `All ${plural(result.verify.tables.length, 'table')} match: same row counts and content checksums on all three sides.`
+              : `${plural(result.verify.tables.filter((t) => t.status !== 'match').length, 'table')} DIFFER.`,
           );
         }
         const failures = [...result.export.failures, ...(result.import?.failures ?? [])];

@@ -8,10 +8,12 @@ import {
   type ExportResult,
 } from '../../export/export-database.js';
 import { parseExportSettings, type ExportOptions } from '../../export/settings.js';
+import { chooseDatabase } from '../database.js';
+import { plural } from '../terminal.js';
 import { displayName } from '../../pg/sql.js';
 import { formatBytes, formatCount, formatRate, textTable } from '../format.js';
-import { defaultJobs } from '../../settings.js';
-import { collect, list } from '../options.js';
+import { defaultJobs, SettingsProblems } from '../../settings.js';
+import { checkSettings, collect, list } from '../options.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED, interruption } from '../run.js';
 
@@ -39,7 +41,10 @@ export function registerExport(program: Command): void {
   program
     .command('export')
     .description('export every table to JSON files in foreign-key order, plus the Supabase auth users')
-    .option('--db-url <url>', 'source database (default: $SUPABASE_DB_URL)')
+    .option(
+      '--db-url <url>',
+      'source database, URL or host=… dbname=… (default: $SUPABASE_DB_URL, $DATABASE_URL, PG* variables)',
+    )
     .option('-o, --output-dir <path>', 'where to write the files', './migration-data')
     .option('--schema <name>', 'export the tables of this schema (repeatable; default: public)', collect)
     .option('--table <name>', 'export only this table, name or schema.name (repeatable)', collect)
@@ -82,13 +87,16 @@ Examples:
   supamigrate export --table public.devices --table alerts --skip-auth -o ./one-table
   supamigrate export --schema public --schema billing --format ndjson --jobs 4`,
     )
-    .action(action((flags: ExportFlags) => runExport(flags)));
+    .action(action((flags: ExportFlags, command: Command) => runExport(flags, command)));
 }
 
-async function runExport(flags: ExportFlags): Promise<number> {
-  // The library checks every option and owns every default; this only maps flags.
+async function runExport(flags: ExportFlags, command?: Command): Promise<number> {
+  // The library checks every option and owns every default; this maps flags, picks the database the
+  // way psql users expect, and refuses flags that --resume would ignore.
+  const check = new SettingsProblems();
+  if (flags.resume && command) check.problems.push(...resumeConflicts(command));
   const options: ExportOptions = {
-    dbUrl: flags.dbUrl ?? process.env.SUPABASE_DB_URL ?? '',
+    dbUrl: chooseDatabase('source', flags.dbUrl, check),
     outputDir: flags.outputDir,
     schemas: flags.schema,
     tables: flags.table,
@@ -106,7 +114,7 @@ async function runExport(flags: ExportFlags): Promise<number> {
     retries: flags.retries,
     signal: interruption.signal,
   };
-  parseExportSettings(options);
+  checkSettings(check, () => parseExportSettings(options));
   const display = new ProgressDisplay(process.stderr, 'exporting');
   let result: ExportResult;
   try {
@@ -156,7 +164,10 @@ function progressHandler(display: ProgressDisplay) {
     switch (event.type) {
       case 'plan':
         display.log(
-          `Exporting ${event.tables.length} tables (${formatCount(event.tables.reduce((n, t) => n + t.rowCount, 0))} rows) in one snapshot${event.snapshot ? ` (${event.snapshot})` : ''}`,
+          `Exporting ${plural(event.tables.length, 'table')} (${plural(
+            event.tables.reduce((n, t) => n + t.rowCount, 0),
+            'row',
+          )}) in one snapshot${event.snapshot ? ` (${event.snapshot})` : ''}`,
         );
         break;
       case 'table-done':
@@ -176,7 +187,7 @@ function printPlan(result: ExportResult): void {
     formatCount(t.rowCount),
     t.parts ? `${t.method}, ${t.parts} parts` : t.method,
   ]);
-  console.log(`Dry run: ${result.tables.length} tables in dependency order (nothing written)\n`);
+  console.log(`Dry run: ${plural(result.tables.length, 'table')} in dependency order (nothing written)\n`);
   console.log(textTable(['#', 'table', 'rows', 'method'], rows, [0, 2]));
   if (result.brokenForeignKeys.length > 0) {
     console.log('\nForeign-key cycles broken (these references point to a later table):');
@@ -204,11 +215,40 @@ function printSummary(result: ExportResult): void {
   const total = manifest.tables.reduce((n, t) => n + (t.state === 'complete' ? t.rowCount : 0), 0);
   if (result.failures.length === 0) {
     console.log(
-      `\nExported ${manifest.tables.length} tables (${formatCount(total)} rows) to ${result.outputDir}; every file's row count matches count(*) in the snapshot.`,
+      `\nExported ${plural(manifest.tables.length, 'table')} (${plural(total, 'row')}) to ${result.outputDir}; every file's row count matches count(*) in the snapshot.`,
     );
   } else {
     console.log(`\nExport INCOMPLETE: ${result.failures.length} failed:`);
     for (const f of result.failures) console.log(`  ✗ ${f.table}: ${f.error}`);
   }
   for (const note of manifest.notes) console.log(`note: ${note}`);
+}
+
+/**
+ * `--resume` finishes an export with the first run's choices, so options that would change them (or, with
+ * --force, replace the export) are refused rather than silently ignored. Returns one problem, or none.
+ */
+function resumeConflicts(command: Command): string[] {
+  const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+  const choices = [
+    ['format', '--format'],
+    ['schema', '--schema'],
+    ['table', '--table'],
+    ['excludeTable', '--exclude-table'],
+    ['largeTables', '--large-tables'],
+    ['streamingThreshold', '--streaming-threshold'],
+    ['skipLarge', '--skip-large'],
+    ['skipAuth', '--skip-auth'],
+  ]
+    .filter(([key]) => given(key!))
+    .map(([, option]) => option!);
+  const reasons = [
+    ...(given('force') ? ['--force (which replaces the export instead of finishing it)'] : []),
+    ...(choices.length > 0 ? [`${choices.join(', ')} (a resumed export keeps the first run's choices)`] : []),
+  ];
+  return reasons.length > 0
+    ? [
+        `--resume cannot be combined with ${reasons.join(' or with ')}: leave them out (to start over instead, use --force without --resume)`,
+      ]
+    : [];
 }

@@ -3,8 +3,10 @@ import { importDatabase, type ImportEvent, type ImportResult } from '../../impor
 import { parseImportSettings, type ImportOptions } from '../../import/settings.js';
 import { displayName } from '../../pg/sql.js';
 import { formatCount, formatRate, textTable } from '../format.js';
-import { defaultJobs } from '../../settings.js';
-import { collect, list } from '../options.js';
+import { defaultJobs, SettingsProblems } from '../../settings.js';
+import { chooseDatabase } from '../database.js';
+import { checkSettings, collect, list } from '../options.js';
+import { plural } from '../terminal.js';
 import { readUserMap } from '../../format/user-map.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED, EXIT_USAGE, interruption } from '../run.js';
@@ -30,7 +32,10 @@ export function registerImport(program: Command): void {
   program
     .command('import')
     .description('load an export into a target database that already has the schema')
-    .option('--target-url <url>', 'target database (default: $TARGET_DB_URL)')
+    .option(
+      '--target-url <url>',
+      'target database, URL or host=… dbname=… (default: $TARGET_DB_URL, $DATABASE_URL, PG* variables)',
+    )
     .option('-i, --input-dir <path>', 'the export directory', './migration-data')
     .option('--table <name>', 'import only this table, name or schema.name (repeatable)', collect)
     .option('--exclude-table <name>', 'leave this table out (repeatable)', collect)
@@ -73,9 +78,11 @@ Examples:
 }
 
 async function runImport(flags: ImportFlags): Promise<number> {
-  // The library checks every option and owns every default; this only maps flags.
+  // The library checks every option and owns every default; this maps flags and picks the database the
+  // way psql users expect.
+  const check = new SettingsProblems();
   const options: ImportOptions = {
-    targetUrl: flags.targetUrl ?? process.env.TARGET_DB_URL ?? '',
+    targetUrl: chooseDatabase('target', flags.targetUrl, check),
     inputDir: flags.inputDir,
     tables: flags.table,
     excludeTables: flags.excludeTable,
@@ -90,7 +97,9 @@ async function runImport(flags: ImportFlags): Promise<number> {
     signal: interruption.signal,
   };
   // Every option is checked before the user map is read and anything connects.
-  parseImportSettings({ ...options, userMap: flags.userMap ? { mappings: [], unmatched: [] } : undefined });
+  checkSettings(check, () =>
+    parseImportSettings({ ...options, userMap: flags.userMap ? { mappings: [], unmatched: [] } : undefined }),
+  );
   const userMap = flags.userMap ? await readUserMap(flags.userMap) : undefined;
 
   const display = new ProgressDisplay(process.stderr, 'importing');
@@ -120,7 +129,10 @@ export function progressHandler(display: ProgressDisplay) {
       case 'plan':
         display.verb = 'importing';
         display.log(
-          `Importing ${event.tables.length} tables (${formatCount(event.tables.reduce((n, t) => n + t.rowCount, 0))} rows) as ${event.role}; triggers kept from firing by ${event.triggerMode === 'replica' ? 'session_replication_role = replica' : 'ALTER TABLE … DISABLE TRIGGER USER per table (foreign keys are still checked)'}`,
+          `Importing ${plural(event.tables.length, 'table')} (${plural(
+            event.tables.reduce((n, t) => n + t.rowCount, 0),
+            'row',
+          )}) as ${event.role}; triggers kept from firing by ${event.triggerMode === 'replica' ? 'session_replication_role = replica' : 'ALTER TABLE … DISABLE TRIGGER USER per table (foreign keys are still checked)'}`,
         );
         break;
       case 'table-done':
@@ -134,7 +146,7 @@ export function progressHandler(display: ProgressDisplay) {
 }
 
 function printPlan(result: ImportResult): void {
-  console.log(`Dry run: ${result.tables.length} tables in load order (nothing written)\n`);
+  console.log(`Dry run: ${plural(result.tables.length, 'table')} in load order (nothing written)\n`);
   const rows = result.tables.map((t, i) => [
     String(i + 1),
     displayName(t),
@@ -170,7 +182,9 @@ function printSummary(result: ImportResult): void {
   printUserColumns(result, 'rewritten');
   console.log(`\nSequences set past their column's maximum: ${result.sequences.length}`);
   if (result.failures.length === 0) {
-    console.log(`Imported ${result.loaded.length} tables; every table's row count matches metadata.json.`);
+    console.log(
+      `Imported ${plural(result.loaded.length, 'table')}; every table's row count matches metadata.json.`,
+    );
   } else {
     console.log(`\nImport INCOMPLETE: ${result.failures.length} table(s) failed (each was rolled back):`);
     for (const [table, error] of failed) console.log(`  ✗ ${table}: ${error}`);

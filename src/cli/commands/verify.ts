@@ -5,6 +5,8 @@ import { verify, type TableVerification, type VerifyResult } from '../../verify/
 import { formatCount } from '../format.js';
 import { collect, list } from '../options.js';
 import { checkVerifyOptions } from '../../verify/settings.js';
+import { ProgressDisplay } from '../progress.js';
+import { plural } from '../terminal.js';
 import { action, EXIT_FAILED } from '../run.js';
 
 interface VerifyFlags {
@@ -48,15 +50,24 @@ async function runVerify(flags: VerifyFlags): Promise<number> {
   const targetUrl = flags.targetUrl ?? process.env.TARGET_DB_URL;
   checkVerifyOptions({ dbUrl, targetUrl, userMap: flags.userMap, userColumns: flags.userColumns });
   const userMap = flags.userMap ? await readUserMap(flags.userMap) : undefined;
-  const result = await verify({
-    inputDir: flags.inputDir,
-    dbUrl,
-    targetUrl,
-    userMap,
-    userColumns: flags.userColumns ?? [],
-    tables: flags.table ?? [],
-    onEvent: flags.json ? undefined : (e) => console.log(tableLine(e.table)),
-  });
+  const display = new ProgressDisplay(process.stderr, 'verifying');
+  let result: VerifyResult;
+  try {
+    result = await verify({
+      inputDir: flags.inputDir,
+      dbUrl,
+      targetUrl,
+      userMap,
+      userColumns: flags.userColumns ?? [],
+      tables: flags.table ?? [],
+      onEvent: (e) => {
+        display.checkedTable();
+        if (!flags.json) display.print(tableLine(e.table));
+      },
+    });
+  } finally {
+    display.stop();
+  }
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else printSummary(result);
   return result.ok ? 0 : EXIT_FAILED;
@@ -81,7 +92,7 @@ function printSummary(result: VerifyResult): void {
   const compared = result.sides.join(', ');
   console.log(
     bad.length === 0 && result.fileProblems.length === 0
-      ? `\nAll ${result.tables.length} tables match (${compared}): same row counts and content checksums.`
-      : `\n${bad.length} of ${result.tables.length} tables differ (${compared}): ${bad.map((t) => displayName(t)).join(', ')}`,
+      ? `\nAll ${plural(result.tables.length, 'table')} match (${compared}): same row counts and content checksums.`
+      : `\n${bad.length} of ${plural(result.tables.length, 'table')} differ (${compared}): ${bad.map((t) => displayName(t)).join(', ')}`,
   );
 }
