@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from './errors.js';
+import { checkUrl } from './pg/connect.js';
 
 /*
  * Options are parsed once, by the library, into settings that own every default (graphile/migrate's
@@ -39,8 +40,11 @@ export class SettingsProblems {
     return value as T;
   }
 
-  required(value: string | undefined, problem: string): string {
-    if (!value) this.problems.push(problem);
+  /** A database: given, and a connection string of a form we read. */
+  database(value: string | undefined, option: string, variable: string): string {
+    if (!value) this.problems.push(`no database given: pass ${option} <url> or set ${variable}`);
+    const problem = value ? checkUrl(value, option) : undefined;
+    if (problem) this.problems.push(problem);
     return value ?? '';
   }
 

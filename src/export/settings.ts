@@ -2,7 +2,6 @@ import type { ExportEvent } from './events.js';
 import { DEFAULT_STREAMING_THRESHOLD } from '../catalog/select-tables.js';
 import type { ExportFormat } from '../format/file-layout.js';
 import type { ExportManifest } from '../format/manifest.js';
-import { checkUrl } from '../pg/connect.js';
 import { DEFAULT_RETRIES } from '../pg/retry.js';
 import { defaultJobs, SettingsProblems, type NumberOption } from '../settings.js';
 
@@ -67,12 +66,7 @@ export interface ExportSettings {
 /** Checks the options before anything connects; every problem is reported at once (UsageError). */
 export function parseExportSettings(options: ExportOptions): ExportSettings {
   const check = new SettingsProblems();
-  const dbUrl = check.required(
-    options.dbUrl,
-    'no database given: pass --db-url <url> or set SUPABASE_DB_URL',
-  );
-  const urlProblem = dbUrl ? checkUrl(dbUrl, '--db-url') : undefined;
-  if (urlProblem) check.problems.push(urlProblem);
+  const dbUrl = check.database(options.dbUrl, '--db-url', 'SUPABASE_DB_URL');
   const settings: ExportSettings = {
     dbUrl,
     outputDir: options.outputDir ?? './migration-data',

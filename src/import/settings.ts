@@ -1,6 +1,5 @@
 import type { UnmatchedPolicy } from '../format/user-columns.js';
 import type { UserMap } from '../format/user-map.js';
-import { checkUrl } from '../pg/connect.js';
 import { DEFAULT_RETRIES } from '../pg/retry.js';
 import { defaultJobs, SettingsProblems, type NumberOption } from '../settings.js';
 import type { ImportEvent } from './events.js';
@@ -54,12 +53,7 @@ export interface ImportSettings {
 /** Checks the options before anything connects; every problem is reported at once (UsageError). */
 export function parseImportSettings(options: ImportOptions): ImportSettings {
   const check = new SettingsProblems();
-  const targetUrl = check.required(
-    options.targetUrl,
-    'no database given: pass --target-url <url> or set TARGET_DB_URL',
-  );
-  const urlProblem = targetUrl ? checkUrl(targetUrl, '--target-url') : undefined;
-  if (urlProblem) check.problems.push(urlProblem);
+  const targetUrl = check.database(options.targetUrl, '--target-url', 'TARGET_DB_URL');
   const settings: ImportSettings = {
     targetUrl,
     inputDir: options.inputDir ?? './migration-data',
