@@ -33,12 +33,16 @@ export function checksumSql(table: ChecksumTable, valueOf?: ValueSql): string {
 /** SQL: every row's key (primary key values, or the row hash without one) and md5, sorted by key bytes. */
 export function keyedHashesSql(table: ChecksumTable, valueOf?: ValueSql): string {
   const row = rowJson(table.columns, 't', valueOf);
-  const pk = table.primaryKey.map((name) => table.columns.find((c) => c.name === name)!);
-  const key =
-    pk.length > 0
-      ? `'[' || ${pk.map((c) => columnJson(c, 't', valueOf)).join(` || ',' || `)} || ']'`
-      : `md5(${row})`;
+  const key = rowKeySql(table, valueOf);
   return `SELECT k, h FROM (SELECT ${key} AS k, md5(${row}) AS h FROM ${fromTable(table)}) s ORDER BY k COLLATE "C"`;
+}
+
+/** A row's key as verify names it: its primary key values as a JSON array, or the md5 of the row. */
+export function rowKeySql(table: ChecksumTable, valueOf?: ValueSql): string {
+  const pk = table.primaryKey.map((name) => table.columns.find((c) => c.name === name)!);
+  return pk.length > 0
+    ? `'[' || ${pk.map((c) => columnJson(c, 't', valueOf)).join(` || ',' || `)} || ']'`
+    : `md5(${rowJson(table.columns, 't', valueOf)})`;
 }
 
 export async function databaseChecksum(

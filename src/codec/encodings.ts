@@ -43,6 +43,12 @@ export interface Widening {
   from: string;
   to: readonly string[];
   verify: VerifyForm;
+  /**
+   * How verify tells a target value the source type could not hold (changed after the import): by default
+   * the value must survive a cast to the source type and back unchanged; `text` compares the value's text
+   * with its text cast back (a double holding a real's shortest digits is not the real's exact binary).
+   */
+  exactWhen?: 'text';
 }
 
 export interface EncodingRule {
@@ -104,7 +110,7 @@ export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
     json: toJson,
     arrayJson: (v) => `array_to_json(${v})::text`,
     copy: 'token',
-    widenings: [{ from: 'real', to: ['double precision'], verify: 'cast-back' }],
+    widenings: [{ from: 'real', to: ['double precision'], verify: 'cast-back', exactWhen: 'text' }],
   },
   boolean: {
     types: ['bool'],

@@ -23,14 +23,26 @@ export interface TargetForm {
   sourceAsTarget: ValueSql | null;
   /** The export's columns with the target's types: the shape of the files loaded as the target holds them. */
   asTargetTypes: { name: string; type: string }[];
+  /**
+   * SQL true for a target row holding a value the cast back changes (1.50000001 in numeric(16,8) for a
+   * numeric(14,6) column): such a value is not the export's, though it reads back as one. Null when no
+   * column is read back by a cast.
+   */
+  castLoses: string | null;
   problems: string[];
 }
 
-export function targetForm(columns: readonly EncodedColumn[], target: readonly TargetColumn[]): TargetForm {
+export function targetForm(
+  columns: readonly EncodedColumn[],
+  target: readonly TargetColumn[],
+  /** Columns read another way (user ids mapped back to the old ids): not cast, nor checked for loss. */
+  readElsewhere: (column: EncodedColumn) => boolean = () => false,
+): TargetForm {
   const castBack = new Map<string, string>();
   const asTarget = new Map<string, string>();
   const problems: string[] = [];
   const asTargetTypes: { name: string; type: string }[] = [];
+  const loses: string[] = [];
   for (const column of columns) {
     const there = target.find((c) => c.name === column.name);
     if (!there) {
@@ -43,8 +55,15 @@ export function targetForm(columns: readonly EncodedColumn[], target: readonly T
       problems.push(
         `column ${JSON.stringify(column.name)} is ${there.type} in the target but ${column.type} in the export`,
       );
-    } else if (accepted.verify === 'cast-back') castBack.set(column.name, column.type);
-    else if (accepted.verify === 'as-target') asTarget.set(column.name, there.type);
+    } else if (accepted.verify === 'cast-back' && !readElsewhere(column)) {
+      castBack.set(column.name, column.type);
+      const v = `t.${quoteIdent(column.name)}`;
+      loses.push(
+        accepted.exactWhen === 'text'
+          ? `((${v})::${column.type})::text IS DISTINCT FROM (${v})::text`
+          : `((${v})::${column.type})::${there.type}::text IS DISTINCT FROM (${v})::text`,
+      );
+    } else if (accepted.verify === 'as-target') asTarget.set(column.name, there.type);
   }
   const cast = (types: Map<string, string>): ValueSql => {
     return (column) => {
@@ -56,6 +75,7 @@ export function targetForm(columns: readonly EncodedColumn[], target: readonly T
     target: cast(castBack),
     sourceAsTarget: asTarget.size > 0 ? cast(asTarget) : null,
     asTargetTypes,
+    castLoses: loses.length > 0 ? loses.join(' OR ') : null,
     problems,
   };
 }

@@ -8,7 +8,7 @@ import { ENCODING_RULES, type VerifyForm } from './encodings.js';
  * (numeric(5,1) for numeric(10,2), varchar(10) for text, timestamp(0) for timestamp) would round or cut
  * values silently: not taken, and reported before a row is written. The widenings are ENCODING_RULES'.
  */
-export type Acceptance = { takes: false } | { takes: true; verify: 'same' | VerifyForm };
+export type Acceptance = { takes: false } | { takes: true; verify: 'same' | VerifyForm; exactWhen?: 'text' };
 
 export function targetAccepts(source: string, target: string): Acceptance {
   const s = parse(source);
@@ -22,7 +22,11 @@ export function targetAccepts(source: string, target: string): Acceptance {
   if (t.modifiers.length > 0 && !INTEGER_DIGITS[s.base]) return no;
   const widening = WIDENINGS.find((w) => w.from === s.base && w.to.includes(t.base));
   if (!widening || (t.modifiers.length > 0 && !numericHolds(s.base, t))) return no;
-  return { takes: true, verify: widening.verify };
+  return {
+    takes: true,
+    verify: widening.verify,
+    ...(widening.exactWhen ? { exactWhen: widening.exactWhen } : {}),
+  };
 }
 
 /** Whether `target` takes every value of `source` (see targetAccepts). */

@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import type { TableInfo } from '../catalog/types.js';
-import { databaseChecksum, type Checksum, type ChecksumTable } from '../codec/checksum.js';
+import { databaseChecksum, rowKeySql, type Checksum, type ChecksumTable } from '../codec/checksum.js';
+import type { EncodedColumn } from '../codec/encode-column.js';
+import { fromTable } from '../codec/row-sql.js';
 import type { ValueSql } from '../codec/row-sql.js';
 import { firstOf, targetForm } from '../codec/target-form.js';
 import { describeError } from '../errors.js';
@@ -57,7 +59,8 @@ export async function verifyTable(table: ManifestTable, ctx: TableContext): Prom
     notes: [],
     examples: [],
   };
-  const form = ctx.targetTable ? targetForm(table.columns, ctx.targetTable.columns) : null;
+  const mapped = (column: EncodedColumn) => ctx.userValues?.(column) !== undefined;
+  const form = ctx.targetTable ? targetForm(table.columns, ctx.targetTable.columns, mapped) : null;
   if (ctx.targetTable === null) result.problems.push('no such table in the target');
   if (form) result.problems.push(...form.problems);
   const target = form && form.problems.length === 0 ? ctx.target : null;
@@ -92,6 +95,7 @@ export async function verifyTable(table: ManifestTable, ctx: TableContext): Prom
       result.notes.push('compared with the target in the target’s form (a json column is jsonb there)');
     }
     const pairs = comparePairs(result, table, source, files, compared);
+    if (target && form?.castLoses) await findLossyRows(result, target, table, form.castLoses, targetValues);
     if (result.problems.length > 0) result.status = 'mismatch';
     const pair = pairs[0];
     const forms = {
@@ -136,6 +140,34 @@ function comparePairs(
   return pairs.map(([a, b]) => [a, b]);
 }
 
+/**
+ * Rows of the target whose widened columns hold values the export's type cannot (a numeric(16,8) value with
+ * 8 decimals where the export had numeric(14,6)): read back by a cast they would look like the export's.
+ */
+async function findLossyRows(
+  result: TableVerification,
+  client: pg.Client,
+  table: ManifestTable,
+  condition: string,
+  targetValues: ValueSql,
+): Promise<void> {
+  const { rows } = await client.query<{ k: string; n: string }>(
+    `SELECT k, n FROM (SELECT ${rowKeySql(table, targetValues)} AS k, count(*) OVER ()::int8 AS n
+       FROM ${fromTable(table)} WHERE ${condition}) s ORDER BY k COLLATE "C" LIMIT 10`,
+  );
+  if (rows.length === 0) return;
+  result.problems.push(
+    `${rows[0]!.n} row(s) of the target hold values the export's column types cannot hold (wider than the source's): ${rows.map((r) => r.k).join(', ')}`,
+  );
+  result.examples.push(
+    ...rows.map((r) => ({
+      key: r.k,
+      difference: 'target value not of the export’s type',
+      between: 'files/target',
+    })),
+  );
+}
+
 /** Up to 10 rows that differ between the first pair of sides that differ. */
 async function listExamples(
   result: TableVerification,
@@ -158,7 +190,7 @@ async function listExamples(
   for (const c of involved) await c.query('SAVEPOINT supamigrate_examples');
   try {
     const rows = await differingRows(keyed(pair[0]), keyed(pair[1]), pair);
-    result.examples = rows.map((r) => ({ ...r, between: `${pair[0]}/${pair[1]}` }));
+    result.examples.push(...rows.map((r) => ({ ...r, between: `${pair[0]}/${pair[1]}` })));
     for (const c of involved) await c.query('RELEASE SAVEPOINT supamigrate_examples');
   } catch (err) {
     result.problems.push(`(could not list example rows: ${describeError(err)})`);

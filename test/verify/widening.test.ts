@@ -60,6 +60,23 @@ describe('verify after an import into widened columns', () => {
     expect(filesOnly.code, filesOnly.stdout + filesOnly.stderr).toBe(0);
   });
 
+  it('finds a target value the export could not have held, though a cast back would hide it', async () => {
+    // numeric(16,8) and double precision hold more than numeric(14,6) and real: cast back, these would
+    // read as the export's values.
+    await target.query(`update ledger set amount = amount + 0.00000001 where id = 11`);
+    await target.query(`update ledger set ratio = ratio + 1e-12 where id = 12`);
+    const result = await verify({ inputDir: dir, targetUrl });
+    const [ledger] = result.tables;
+    expect(result.ok).toBe(false);
+    expect(ledger!.problems.join(' ')).toMatch(
+      /2 row\(s\) of the target hold values the export's column types cannot hold.*\[11\], \[12\]/,
+    );
+    expect(ledger!.examples.map((e) => e.key).sort()).toEqual(['[11]', '[12]']);
+    await target.query(`update ledger set amount = round(amount, 6) where id = 11`);
+    await target.query(`update ledger set ratio = ratio::real::text::float8 where id = 12`);
+    expect((await verify({ inputDir: dir, targetUrl })).ok).toBe(true);
+  });
+
   it('still finds a change in a cast-back column and in the json column, naming the rows', async () => {
     await target.query(`update ledger set amount = amount + 0.000001 where id = 7`);
     await target.query(`update ledger set doc = '{"a": [1, 2.50, 1000], "b": 3}' where id = 9`);
