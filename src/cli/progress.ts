@@ -165,6 +165,7 @@ export class ProgressDisplay implements LineSink {
     rows?: number;
     error?: string;
     message?: string;
+    phase?: string;
     tables?: { rowCount: number }[];
     triggerMode?: string;
     result?: object;
@@ -186,6 +187,9 @@ export class ProgressDisplay implements LineSink {
         this.connectionDetails();
         return false;
       }
+      case 'phase':
+        this.phase(event.phase ?? '');
+        return true;
       case 'table-start':
         this.start(table, event.rowCount ?? 0);
         return true;

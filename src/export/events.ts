@@ -10,4 +10,6 @@ export type ExportEvent =
   | { type: 'table-progress'; schema: string; name: string; rows: number; rowCount: number }
   | { type: 'table-done'; schema: string; name: string; result: TableExportResult }
   | { type: 'table-failed'; schema: string; name: string; error: string }
-  | { type: 'note'; message: string };
+  | { type: 'note'; message: string }
+  /** What the run does now: connecting, counting rows, exporting, the auth users. */
+  | { type: 'phase'; phase: string };

@@ -65,8 +65,10 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
   const previous = settings.resume ? await previousExport(settings.outputDir) : null;
   if (previous) settings = resumedSettings(settings, previous);
   if (!settings.dryRun) await checkOutputDir(settings.outputDir, settings.force || Boolean(previous));
+  onEvent({ type: 'phase', phase: 'connecting to the source' });
   const snapshot = await openSharedSnapshot(settings.dbUrl);
   try {
+    onEvent({ type: 'phase', phase: 'reading the catalog, counting rows' });
     const plan = await planExport(snapshot.coordinator, settings, previous, snapshot.id !== null);
     const tables = planSummary(plan);
     const done = (manifest: ExportManifest | null, failures: ExportResult['failures']): ExportResult => ({
@@ -112,6 +114,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       );
     }
     if (!settings.skipAuth) {
+      onEvent({ type: 'phase', phase: 'exporting the auth users' });
       await exportAuthUsers(
         snapshot.coordinator,
         settings.outputDir,

@@ -18,4 +18,6 @@ export type ImportEvent =
   | { type: 'table-progress'; schema: string; name: string; rows: number; rowCount: number }
   | { type: 'table-done'; schema: string; name: string; result: LoadResult }
   | { type: 'table-failed'; schema: string; name: string; error: string }
-  | { type: 'note'; message: string };
+  | { type: 'note'; message: string }
+  /** What the run does now: connecting, checking, truncating, loading, setting sequences. */
+  | { type: 'phase'; phase: string };

@@ -54,8 +54,10 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
   refuseIncomplete(selected);
   const userColumns = settings.userMap ? findUserColumns(selected, settings.userColumns) : [];
   const target = describeUrl(settings.targetUrl);
+  emit({ type: 'phase', phase: 'connecting to the target' });
   const coordinator = await connect(settings.targetUrl, { role: 'target' });
   try {
+    emit({ type: 'phase', phase: 'checking the files and the target' });
     const resume = await resumePoint(coordinator, settings, manifest, target, selected);
     const checked = await checkBeforeWriting(coordinator, settings, manifest, resume.toLoad, userColumns);
     const { pre, rewriter } = checked;
@@ -91,7 +93,11 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     await saveState();
     emit({ type: 'plan', tables: result.tables, triggerMode: pre.triggerMode, role: pre.role });
     for (const note of pre.notes) emit({ type: 'note', message: note });
-    if (settings.truncate) await truncate(coordinator, pre);
+    if (settings.truncate) {
+      emit({ type: 'phase', phase: 'truncating the target tables' });
+      await truncate(coordinator, pre);
+      emit({ type: 'phase', phase: 'loading' });
+    }
 
     await loadTables(pre.tables, {
       settings,
@@ -117,6 +123,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
         `import interrupted: ${Object.keys(resume.state.tables).length} of ${selected.length} tables loaded into ${target} (the table being loaded was rolled back); finish it with supamigrate import --resume`,
       );
     }
+    emit({ type: 'phase', phase: 'setting sequences' });
     await setSequences(coordinator, settings, pre, resume.alreadyLoaded, result);
     // Failures sorted in load order, so the first to fix is first.
     const order = new Map(pre.tables.map((t, i) => [displayName(t.entry), i]));
