@@ -2,7 +2,6 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { IntegrityError } from '../errors.js';
 import { RowFramer, type ExportFormat } from '../format/file-layout.js';
 
-const EMPTY = Buffer.alloc(0);
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
 /**
@@ -12,8 +11,11 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
  * Only a row split between two chunks is assembled from its pieces. `onRows` is told the running count.
  */
 export class CopyBinaryToRows extends Transform {
-  /** The start of an item split across chunks (header, row or trailer). */
-  private pending: Buffer = EMPTY;
+  /** The pieces of an item split across chunks (header, row or trailer), and their total length. */
+  private pieces: Buffer[] = [];
+  private piecesLength = 0;
+  /** Bytes copied to join split items: at most about the input's size (tests check it stays linear). */
+  joinedBytes = 0;
   private headerDone = false;
   private trailerSeen = false;
   private readonly framer: RowFramer;
@@ -34,23 +36,25 @@ export class CopyBinaryToRows extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
-      let pos = 0;
-      if (!this.headerDone || this.pending.length > 0) {
-        // Complete the split item first, from as few bytes of the new chunk as it needs.
-        const joined = Buffer.concat([
-          this.pending,
-          chunk.subarray(0, Math.min(chunk.length, this.needed(this.pending, chunk))),
-        ]);
-        const used = this.consume(joined, 0);
-        if (used === 0) {
-          this.pending = joined;
-          return done();
-        }
-        pos = used - this.pending.length;
-        this.pending = EMPTY;
+      let buf = chunk;
+      if (this.piecesLength > 0 || !this.headerDone) {
+        // An item (header, row or trailer) split across chunks: its pieces are kept until it is whole,
+        // then joined once, so a row of any size costs time linear in its bytes.
+        this.pieces.push(chunk);
+        this.piecesLength += chunk.length;
+        const need = this.itemLength();
+        if (need === null || this.piecesLength < need) return done();
+        buf = Buffer.concat(this.pieces, this.piecesLength);
+        this.joinedBytes += buf.length;
+        this.pieces = [];
+        this.piecesLength = 0;
       }
-      const end = this.consume(chunk, pos);
-      if (end < chunk.length) this.pending = Buffer.from(chunk.subarray(end));
+      const end = this.consume(buf, 0);
+      if (end < buf.length) {
+        // A copy: the rest must not keep a large joined buffer alive.
+        this.pieces = [Buffer.from(buf.subarray(end))];
+        this.piecesLength = buf.length - end;
+      }
     } catch (err) {
       return done(err as Error);
     }
@@ -60,15 +64,21 @@ export class CopyBinaryToRows extends Transform {
     done();
   }
 
-  /** How many bytes of `chunk` complete the item split at the end of `pending` (at most). */
-  private needed(pending: Buffer, chunk: Buffer): number {
-    if (!this.headerDone) return chunk.length;
+  /** The length of the item the kept pieces start with, or null while its first bytes are not all here. */
+  private itemLength(): number | null {
+    const head = this.head(this.headerDone ? 6 : 19);
+    if (!this.headerDone) return head.length < 19 ? null : 19 + head.readUInt32BE(15);
+    if (head.length < 2) return null;
     // A row starts with a 2-byte field count (-1: the trailer) and a 4-byte length.
-    const head =
-      pending.length >= 6 ? pending : Buffer.concat([pending, chunk.subarray(0, 6 - pending.length)]);
-    if (head.length >= 2 && head.readInt16BE(0) === -1) return Math.max(0, 2 - pending.length);
-    if (head.length < 6) return chunk.length;
-    return 6 + Math.max(0, head.readInt32BE(2)) - pending.length;
+    if (head.readInt16BE(0) === -1) return 2;
+    return head.length < 6 ? null : 6 + Math.max(0, head.readInt32BE(2));
+  }
+
+  /** The first `n` bytes of the kept pieces (fewer when there are fewer). */
+  private head(n: number): Buffer {
+    const first = this.pieces[0]!;
+    if (first.length >= n || this.pieces.length === 1) return first.subarray(0, n);
+    return Buffer.concat(this.pieces, Math.min(n, this.piecesLength)).subarray(0, n);
   }
 
   /** Consumes the complete items of `buf` from `pos`; returns where the incomplete rest starts. */
@@ -126,7 +136,7 @@ export class CopyBinaryToRows extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    if (!this.trailerSeen || this.pending.length > 0) {
+    if (!this.trailerSeen || this.piecesLength > 0) {
       return done(new IntegrityError('COPY stream ended before its last row'));
     }
     this.append(this.framer.end());

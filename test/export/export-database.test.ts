@@ -228,6 +228,27 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
     }
   });
 
+  it('joins a row split over many chunks once: time linear in its size, however large', async () => {
+    const client = await connectTo(url);
+    const big = 'x'.repeat(20 << 20);
+    const copy = client.query(
+      copyStreams.to(`COPY (SELECT to_json($$${big}$$::text)::text) TO STDOUT (FORMAT binary)`),
+    );
+    const chunks: Buffer[] = [];
+    for await (const chunk of copy) chunks.push(chunk as Buffer);
+    const whole = Buffer.concat(chunks);
+    // Fed in 64 KiB pieces, as a network delivers it.
+    const pieces = Array.from({ length: Math.ceil(whole.length / 65536) }, (_, i) =>
+      whole.subarray(i * 65536, (i + 1) * 65536),
+    );
+    const rows = new CopyBinaryToRows('ndjson');
+    const out: Buffer[] = [];
+    for await (const b of Readable.from(pieces).pipe(rows)) out.push(b as Buffer);
+    expect(rows.rowCount).toBe(1);
+    expect(Buffer.concat(out).length).toBe(big.length + 3); // the quotes and the line break
+    expect(rows.joinedBytes).toBeLessThanOrEqual(2 * whole.length);
+  });
+
   it('parses COPY binary output split at every possible byte', async () => {
     const client = await connectTo(url);
     const [table] = (await readCatalog(client, ['public']))
