@@ -48,10 +48,12 @@ describe('a malformed metadata.json (the built CLI)', () => {
     const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
     edit(manifest);
     await writeFile(path, JSON.stringify(manifest));
+    const newUsers = join(copy, '..', 'new-users.json');
+    await writeFile(newUsers, '[{"id": "user_1", "email": "a@example.com"}]');
     for (const args of [
       ['import', '-i', copy, '--target-url', targetUrl],
       ['verify', '-i', copy, '--target-url', targetUrl],
-      ['users', 'map', '-i', copy, '--new-users', path],
+      ['users', 'map', '-i', copy, '--new-users', newUsers],
     ]) {
       const run = await cli(args);
       expect(run.code, `${args[0]}: ${run.stderr}`).toBe(2);
