@@ -92,7 +92,7 @@ function printSummary(result: VerifyResult): void {
   const compared = result.sides.join(', ');
   console.log(
     bad.length === 0 && result.fileProblems.length === 0
-      ? `\nAll ${plural(result.tables.length, 'table')} match (${compared}): same row counts and content checksums.`
+      ? `\n${result.tables.length === 1 ? 'The table matches' : `All ${plural(result.tables.length, 'table')} match`} (${compared}): same row counts and content checksums.`
       : `\n${bad.length} of ${plural(result.tables.length, 'table')} differ (${compared}): ${bad.map((t) => displayName(t)).join(', ')}`,
   );
 }
