@@ -3,7 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { EncodedColumn } from '../codec/encode-column.js';
 import { nullAsMissingKey } from '../codec/row-sql.js';
 import { ByteSink, writeCopyValue, type ValueRewrite } from '../codec/copy-text.js';
-import { Ch, skipWs, stringEnd, valueEndOr } from '../codec/json-scan.js';
+import { Ch, INCOMPLETE, skipWs, stringEnd, valueEnd } from '../codec/json-scan.js';
 import { RowReader } from './row-reader.js';
 
 export type { ValueRewrite };
@@ -36,6 +36,8 @@ const HAND_OVER_BYTES = 1 << 22;
 export class JsonToCopyText extends Transform {
   private readonly reader: RowReader;
   private readonly keys: Buffer[];
+  /** Column names as messages quote them. */
+  private readonly labels: string[];
   private readonly columns: readonly DecoderColumn[];
   private readonly sink = new ByteSink();
   private readonly visit = (buf: Buffer, start: number, end: number, row: number): void =>
@@ -50,6 +52,7 @@ export class JsonToCopyText extends Transform {
     this.reader = new RowReader(format);
     this.columns = columns.map((c) => ({ ...c, optional: c.optional ?? nullAsMissingKey(c.column) }));
     this.keys = columns.map((c) => Buffer.from(JSON.stringify(c.column.name)));
+    this.labels = columns.map((c) => JSON.stringify(c.column.name));
   }
 
   get rowCount(): number {
@@ -92,70 +95,81 @@ export class JsonToCopyText extends Transform {
 
   /** Appends the COPY line of one complete row object, `buf` (from `{` to `}`). */
   private decodeRow(buf: Buffer, rowNumber: number): void {
-    const fail = (what: string): never => {
-      throw new RowFormatError(`row ${rowNumber}: ${what}`, rowNumber);
-    };
+    // The hot path: no closure or string is made per value; messages are built only on failure.
+    const sink = this.sink;
+    const last = buf.length - 1;
     let pos = 1;
     let first = true;
     let keysRead = 0;
-    for (let i = 0; i < this.columns.length; i++) {
-      const spec = this.columns[i]!;
-      const key = this.keys[i]!;
-      pos = skipWs(buf, pos);
-      const atEnd = pos >= buf.length - 1;
-      let keyAt = pos;
-      if (!atEnd && keysRead > 0) {
-        if (buf[pos] !== Ch.Comma) fail(`expected a value for column ${JSON.stringify(spec.column.name)}`);
-        keyAt = skipWs(buf, pos + 1);
-      }
-      if (atEnd || !hasAt(buf, keyAt, key)) {
-        // json and jsonb columns write SQL NULL by leaving their key out.
-        if (spec.optional) {
-          if (spec.load) {
-            if (!first) this.sink.byte(Ch.Tab);
-            first = false;
-            this.sink.text('\\N');
+    let i = 0;
+    try {
+      for (; i < this.columns.length; i++) {
+        const spec = this.columns[i]!;
+        const key = this.keys[i]!;
+        pos = skipWs(buf, pos);
+        const atEnd = pos >= last;
+        let keyAt = pos;
+        if (!atEnd && keysRead > 0) {
+          if (buf[pos] !== Ch.Comma)
+            throw this.bad(rowNumber, `expected a value for column ${this.labels[i]}`);
+          keyAt = skipWs(buf, pos + 1);
+        }
+        if (atEnd || !hasAt(buf, keyAt, key)) {
+          // json and jsonb columns write SQL NULL by leaving their key out.
+          if (spec.optional) {
+            if (spec.load) {
+              if (!first) sink.byte(Ch.Tab);
+              first = false;
+              sink.text('\\N');
+            }
+            continue;
           }
-          continue;
+          const end = !atEnd && buf[keyAt] === Ch.Quote ? stringEnd(buf, keyAt) : -1;
+          const found = end < 0 ? '' : ` (found ${buf.toString('utf8', keyAt, Math.min(end, keyAt + 80))})`;
+          throw this.bad(rowNumber, `expected key ${key.toString()}${found}`);
         }
-        const end = !atEnd && buf[keyAt] === Ch.Quote ? stringEnd(buf, keyAt) : -1;
-        const found = end < 0 ? '' : ` (found ${buf.toString('utf8', keyAt, Math.min(end, keyAt + 80))})`;
-        fail(`expected key ${key.toString()}${found}`);
-      }
-      pos = skipWs(buf, keyAt + key.length);
-      if (buf[pos] !== Ch.Colon) fail(`expected : after key ${key.toString()}`);
-      const afterColon = pos + 1;
-      pos = skipWs(buf, afterColon);
-      const column = JSON.stringify(spec.column.name);
-      let end = valueEndOr(buf, pos, (what) => fail(`column ${column}: ${what}`));
-      if (spec.column.encoding === 'json' && !spec.rewrite) {
-        // A json value is its text, spaces and line breaks around it included: the export writes it
-        // between the colon and the next comma or brace exactly as PostgreSQL holds it.
-        pos = afterColon;
-        end = skipWs(buf, end);
-      }
-      keysRead++;
-      if (spec.load) {
-        if (!first) this.sink.byte(Ch.Tab);
-        first = false;
-        try {
-          writeCopyValue(this.sink, buf, pos, end, spec.column, spec.rewrite);
-        } catch (err) {
-          fail(`column ${column}: ${(err as Error).message}`);
+        pos = skipWs(buf, keyAt + key.length);
+        if (buf[pos] !== Ch.Colon) throw this.bad(rowNumber, `expected : after key ${key.toString()}`);
+        const afterColon = pos + 1;
+        pos = skipWs(buf, afterColon);
+        let end = valueEnd(buf, pos);
+        if (end === INCOMPLETE) throw new Error('a value does not end in its row');
+        if (spec.column.encoding === 'json' && !spec.rewrite) {
+          // A json value is its text, spaces and line breaks around it included: the export writes it
+          // between the colon and the next comma or brace exactly as PostgreSQL holds it.
+          pos = afterColon;
+          end = skipWs(buf, end);
         }
+        keysRead++;
+        if (spec.load) {
+          if (!first) sink.byte(Ch.Tab);
+          first = false;
+          writeCopyValue(sink, buf, pos, end, spec.column, spec.rewrite);
+        }
+        pos = end;
       }
-      pos = end;
+    } catch (err) {
+      if (err instanceof RowFormatError) throw err;
+      throw this.bad(rowNumber, `column ${this.labels[i]}: ${(err as Error).message}`);
     }
     pos = skipWs(buf, pos);
-    if (pos !== buf.length - 1) {
-      fail(
+    if (pos !== last) {
+      throw this.bad(
+        rowNumber,
         buf[pos] === Ch.Comma ? 'more keys than the table has columns' : 'expected } at the end of the row',
       );
     }
-    this.sink.byte(Ch.Nl);
+    sink.byte(Ch.Nl);
+  }
+
+  private bad(row: number, what: string): RowFormatError {
+    return new RowFormatError(`row ${row}: ${what}`, row);
   }
 }
 
-/** Whether `bytes` are at `pos` in `buf`, without a copy. */
-const hasAt = (buf: Buffer, pos: number, bytes: Buffer): boolean =>
-  pos + bytes.length <= buf.length && bytes.compare(buf, pos, pos + bytes.length) === 0;
+/** Whether `bytes` are at `pos` in `buf`: a byte loop, cheaper than Buffer.compare's native call for keys. */
+function hasAt(buf: Buffer, pos: number, bytes: Buffer): boolean {
+  if (pos + bytes.length > buf.length) return false;
+  for (let k = 0; k < bytes.length; k++) if (buf[pos + k] !== bytes[k]) return false;
+  return true;
+}

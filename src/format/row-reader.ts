@@ -130,24 +130,30 @@ export class RowReader {
     const len = buf.length;
     const closers = this.closers;
     let i = from;
-    while (i < len) {
-      if (this.inString) {
-        i = this.scanString(buf, i);
-        continue;
+    // Counted in a local and added once: a property write per byte costs a third of the scan.
+    let structural = 0;
+    try {
+      while (i < len) {
+        if (this.inString) {
+          i = this.scanString(buf, i);
+          continue;
+        }
+        const b = buf[i]!;
+        structural++;
+        if (b === Ch.Quote) this.inString = true;
+        else if (b === Ch.LBrace) closers.push(Ch.RBrace);
+        else if (b === Ch.LBracket) closers.push(Ch.RBracket);
+        else if (b === Ch.RBrace || b === Ch.RBracket) {
+          if (closers.pop() !== b)
+            this.fail(`row ${this.rows + 1}: ${String.fromCharCode(b)} does not close an open bracket`);
+          if (closers.length === 0) return i + 1;
+        }
+        i++;
       }
-      const b = buf[i]!;
-      this.examined++;
-      if (b === Ch.Quote) this.inString = true;
-      else if (b === Ch.LBrace) closers.push(Ch.RBrace);
-      else if (b === Ch.LBracket) closers.push(Ch.RBracket);
-      else if (b === Ch.RBrace || b === Ch.RBracket) {
-        if (closers.pop() !== b)
-          this.fail(`row ${this.rows + 1}: ${String.fromCharCode(b)} does not close an open bracket`);
-        if (closers.length === 0) return i + 1;
-      }
-      i++;
+      return INCOMPLETE;
+    } finally {
+      this.examined += structural;
     }
-    return INCOMPLETE;
   }
 
   /**
