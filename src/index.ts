@@ -4,11 +4,7 @@
 export { ConnectionError, IntegrityError, TableError, UsageError } from './errors.js';
 export { readCatalog } from './catalog/read-catalog.js';
 export { dependencyOrder, type BrokenEdge } from './catalog/dependency-order.js';
-export {
-  MANAGED_SCHEMAS,
-  DEFAULT_LARGE_TABLES,
-  DEFAULT_STREAMING_THRESHOLD,
-} from './catalog/select-tables.js';
+export { MANAGED_SCHEMAS, DEFAULT_STREAMING_THRESHOLD } from './catalog/select-tables.js';
 export type { ColumnInfo, ForeignKey, TableInfo, ValueType } from './catalog/types.js';
 export type { ValueEncoding } from './codec/encodings.js';
 export { encodeTable, type EncodedColumn, type EncodedTable } from './codec/encode-column.js';
@@ -20,6 +16,8 @@ export {
   type ExportResult,
   type PlannedTable,
 } from './export/export-database.js';
+export { parseExportSettings, type ExportSettings } from './export/settings.js';
+export { parseImportSettings, type ImportSettings } from './import/settings.js';
 export { readManifest, MANIFEST_FILE, type ExportManifest, type ManifestTable } from './format/manifest.js';
 export { connect, redactUrl, SESSION_SETTINGS_SQL } from './pg/connect.js';
 export { startEmbeddedPostgres, type EmbeddedServer } from './pg/embedded.js';

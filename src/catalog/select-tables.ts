@@ -33,9 +33,6 @@ export const MANAGED_SCHEMAS: readonly string[] = [
   'pg_toast',
 ];
 
-/** The seed's LARGE_TABLES: these always stream, whatever their size. */
-export const DEFAULT_LARGE_TABLES: readonly string[] = ['sensor_readings', 'event_logs', 'alerts'];
-
 /** The seed's STREAMING_THRESHOLD: tables with more rows than this stream. */
 export const DEFAULT_STREAMING_THRESHOLD = 10_000;
 
