@@ -59,12 +59,14 @@ export async function openSharedSnapshot(
 }
 
 /**
- * "invalid snapshot identifier" once the coordinator is gone says nothing a user can act on: the snapshot
+ * "invalid snapshot identifier" (or 'snapshot "…" does not exist') once the coordinator is gone says nothing a user can act on: the snapshot
  * lives only as long as the connection that exported it. Not transient: no retry can bring it back.
  */
 function snapshotLost(err: unknown, id: string, url: string): ConnectionError | undefined {
   const e = err as { code?: string; message?: string };
-  if (!/invalid snapshot identifier/i.test(e?.message ?? '')) return undefined;
+  // PostgreSQL 17 says 'snapshot "…" does not exist', earlier versions "invalid snapshot identifier".
+  if (!/invalid snapshot identifier|snapshot "[^"]*" does not exist/i.test(e?.message ?? ''))
+    return undefined;
   const where = describeUrl(url);
   return new ConnectionError(
     `the source snapshot ${id} was lost (the connection holding it, to ${where}, ended): no new connection can read the same instant; run supamigrate export --resume to finish with a new snapshot`,
