@@ -155,7 +155,7 @@ export class FaultProxy {
   /** Cuts every open connection now. */
   cutAll(reason = 'cut on demand'): void {
     this.log.push(`${reason}: ${this.conns.size} connections`);
-    for (const c of [...this.conns]) this.close(c);
+    for (const c of [...this.conns]) this.drop(c);
   }
 
   /**
@@ -181,7 +181,7 @@ export class FaultProxy {
 
   async close(): Promise<void> {
     proxies.delete(this);
-    for (const c of [...this.conns]) this.close(c);
+    for (const c of [...this.conns]) this.drop(c);
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -203,7 +203,7 @@ export class FaultProxy {
         conn.held.toClient = true;
         server.pause();
         this.log.push(`connection ${conn.index}: COMMIT sent on, its reply dropped`);
-        setTimeout(() => this.close(conn), 200).unref();
+        setTimeout(() => this.drop(conn), 200).unref();
       }
     });
     let chain = Promise.resolve();
@@ -225,8 +225,8 @@ export class FaultProxy {
           this.cutAll(`cut after ${this.bytes} bytes`);
         }
       });
-      from.on('error', () => this.close(conn));
-      from.on('close', () => this.close(conn));
+      from.on('error', () => this.drop(conn));
+      from.on('close', () => this.drop(conn));
     };
     pipe(client, server, 'toServer');
     pipe(server, client, 'toClient');
@@ -251,7 +251,7 @@ export class FaultProxy {
     return true;
   }
 
-  private close(conn: Conn): void {
+  private drop(conn: Conn): void {
     if (!this.conns.delete(conn)) return;
     this.counted += conn.bytes.toClient + conn.bytes.toServer;
     conn.client.destroy();
