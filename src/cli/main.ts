@@ -39,6 +39,13 @@ export function filterSuggestion(message: string): string {
   return out;
 }
 
+// The reader of stdout went away (`supamigrate verify | head -1`): stop quietly instead of printing an EPIPE
+// stack. The exit status is the result's when it is known, else 141 as for a program stopped by SIGPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 141);
+});
+
 const argv = process.argv.slice();
 // -V printed the version before -v did; it still does.
 if (argv[2] === '-V') argv[2] = '-v';

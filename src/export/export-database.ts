@@ -66,7 +66,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
   if (previous) settings = resumedSettings(settings, previous);
   if (!settings.dryRun) await checkOutputDir(settings.outputDir, settings.force || Boolean(previous));
   onEvent({ type: 'phase', phase: 'connecting to the source' });
-  const snapshot = await openSharedSnapshot(settings.dbUrl);
+  const snapshot = await openSharedSnapshot(settings.dbUrl, { ioTimeout: settings.ioTimeout });
   try {
     onEvent({ type: 'phase', phase: 'reading the catalog, counting rows' });
     const plan = await planExport(snapshot.coordinator, settings, previous, snapshot.id !== null);

@@ -2,6 +2,7 @@ import type { ExportEvent } from './events.js';
 import { DEFAULT_STREAMING_THRESHOLD } from '../catalog/select-tables.js';
 import type { ExportFormat } from '../format/file-layout.js';
 import type { ExportManifest } from '../format/manifest.js';
+import { DEFAULT_IO_TIMEOUT } from '../pg/io-timeout.js';
 import { DEFAULT_RETRIES } from '../pg/retry.js';
 import { defaultJobs, SettingsProblems, type NumberOption } from '../settings.js';
 
@@ -37,6 +38,11 @@ export interface ExportOptions {
   resume?: boolean;
   /** Retry a table (or part) after a transient error, on a new connection in the same snapshot. Default 2. */
   retries?: NumberOption;
+  /**
+   * Seconds a query or COPY in flight may go without a byte in or out before its connection is closed and
+   * the work fails as a transient error (retried under `retries`). 0: never. Default 300.
+   */
+  ioTimeout?: NumberOption;
   /** Stops the export: unfinished files are removed, metadata.json says what is complete. */
   signal?: AbortSignal;
   onEvent?: (event: ExportEvent) => void;
@@ -60,6 +66,7 @@ export interface ExportSettings {
   force: boolean;
   resume: boolean;
   retries: number;
+  ioTimeout: number;
   signal: AbortSignal | undefined;
 }
 
@@ -89,6 +96,7 @@ export function parseExportSettings(options: ExportOptions): ExportSettings {
     force: options.force ?? false,
     resume: options.resume ?? false,
     retries: check.integer(options.retries, '--retries', 0, DEFAULT_RETRIES),
+    ioTimeout: check.integer(options.ioTimeout, '--io-timeout', 0, DEFAULT_IO_TIMEOUT),
     signal: options.signal,
   };
   if (settings.resume && settings.force) {

@@ -55,7 +55,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
   const userColumns = settings.userMap ? findUserColumns(selected, settings.userColumns) : [];
   const target = describeUrl(settings.targetUrl);
   emit({ type: 'phase', phase: 'connecting to the target' });
-  const coordinator = await connect(settings.targetUrl, { role: 'target' });
+  const coordinator = await connect(settings.targetUrl, { role: 'target', ioTimeout: settings.ioTimeout });
   try {
     emit({ type: 'phase', phase: 'checking the files and the target' });
     const resume = await resumePoint(coordinator, settings, manifest, target, selected);
@@ -211,7 +211,9 @@ async function setSequences(
     () => true,
     () => false,
   );
-  const client = alive ? coordinator : await connect(settings.targetUrl, { role: 'target' });
+  const client = alive
+    ? coordinator
+    : await connect(settings.targetUrl, { role: 'target', ioTimeout: settings.ioTimeout });
   try {
     await setSequencesOn(client, pre, alreadyLoaded, result);
   } finally {

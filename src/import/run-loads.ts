@@ -75,7 +75,7 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
       const parents = parentsOf(unit.plan);
       return units.filter((u) => parents.has(u.plan));
     },
-    connect: () => connect(settings.targetUrl, { role: 'target' }),
+    connect: () => connect(settings.targetUrl, { role: 'target', ioTimeout: settings.ioTimeout }),
     run: async (client, { plan, file, index }) => {
       const state = progress.get(plan)!;
       const { schema, name, rowCount } = plan.entry;

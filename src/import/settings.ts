@@ -1,5 +1,6 @@
 import type { UnmatchedPolicy } from '../format/user-columns.js';
 import type { UserMap } from '../format/user-map.js';
+import { DEFAULT_IO_TIMEOUT } from '../pg/io-timeout.js';
 import { DEFAULT_RETRIES } from '../pg/retry.js';
 import { defaultJobs, SettingsProblems, type NumberOption } from '../settings.js';
 import type { ImportEvent } from './events.js';
@@ -27,6 +28,11 @@ export interface ImportOptions {
   resume?: boolean;
   /** Retry a file this many times after a transient error (connection lost, server restart). Default 2. */
   retries?: NumberOption;
+  /**
+   * Seconds a query or COPY in flight may go without a byte in or out before its connection is closed and
+   * the work fails as a transient error (retried under `retries`). 0: never. Default 300.
+   */
+  ioTimeout?: NumberOption;
   /** Stops the import: the table being loaded rolls back, import-state.json says what is loaded. */
   signal?: AbortSignal;
   onEvent?: (event: ImportEvent) => void;
@@ -47,6 +53,7 @@ export interface ImportSettings {
   unmatched: UnmatchedPolicy;
   resume: boolean;
   retries: number;
+  ioTimeout: number;
   signal: AbortSignal | undefined;
 }
 
@@ -68,6 +75,7 @@ export function parseImportSettings(options: ImportOptions): ImportSettings {
     unmatched: check.oneOf(options.unmatched, '--unmatched', ['error', 'keep', 'null'] as const, 'error'),
     resume: options.resume ?? false,
     retries: check.integer(options.retries, '--retries', 0, DEFAULT_RETRIES),
+    ioTimeout: check.integer(options.ioTimeout, '--io-timeout', 0, DEFAULT_IO_TIMEOUT),
     signal: options.signal,
   };
   if (settings.userColumns.length > 0 && !settings.userMap) {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { ConnectionError, UsageError } from '../errors.js';
+import { DEFAULT_IO_TIMEOUT, KEEPALIVE_DELAY_MS, watchInactivity } from './io-timeout.js';
 import {
   ConninfoError,
   describeParams,
@@ -165,6 +166,11 @@ export interface ConnectOptions {
   role: DbRole;
   applicationName?: string;
   connectTimeoutMs?: number;
+  /**
+   * Seconds a query or COPY in flight may go without a byte in or out before the connection is closed with
+   * a transient error (`--io-timeout`; 0: never). Default 300.
+   */
+  ioTimeout?: number;
 }
 
 /** host:port of servers that answered "no TLS" to sslmode=prefer: later connections go without asking. */
@@ -227,11 +233,18 @@ export async function connect(url: string, options: ConnectOptions): Promise<pg.
       application_name: c.applicationName ?? options.applicationName ?? 'supamigrate',
       connectionTimeoutMillis: options.connectTimeoutMs ?? c.connectTimeoutMs ?? 15_000,
       keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     });
     // An idle client whose server goes away emits 'error'; without a listener Node would crash the process.
     client.on('error', () => undefined);
     try {
       await client.connect();
+      watchInactivity(
+        client,
+        options.ioTimeout ?? DEFAULT_IO_TIMEOUT,
+        (seconds) =>
+          `no data from the ${options.role} database ${c.where} for ${seconds} s (--io-timeout): the connection was closed`,
+      );
       await client.query(SESSION_SETTINGS_SQL);
       connectionNotes.set(
         c.where,

@@ -20,7 +20,10 @@ export const retryPolicy = (retries: number = DEFAULT_RETRIES): RetryPolicy => (
   delayMs: backoff,
 });
 
-/** Errors worth retrying: the connection broke, the server restarted, or a transaction lost a race. */
+/**
+ * Errors worth retrying: the connection broke or went silent (`--io-timeout`), the server restarted, or a
+ * transaction lost a race.
+ */
 export function isTransient(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (
@@ -28,8 +31,9 @@ export function isTransient(err: unknown): boolean {
     (/^08/.test(e.code) || ['57P01', '57P02', '57P03', '40001', '40P01'].includes(e.code))
   )
     return true;
-  if (['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'].includes(e?.code ?? '')) return true;
-  return /Connection terminated|connection is closed|Client has encountered a connection error|not queryable/i.test(
+  if (['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'SUPAMIGRATE_IO_TIMEOUT'].includes(e?.code ?? ''))
+    return true;
+  return /Connection terminated|connection is closed|\(--io-timeout\)|Client has encountered a connection error|not queryable/i.test(
     e?.message ?? '',
   );
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { connect } from './connect.js';
+import { ConnectionError } from '../errors.js';
+import { connect, describeUrl } from './connect.js';
 import { quoteLiteral } from './sql.js';
 
 /**
@@ -18,8 +19,11 @@ export interface SharedSnapshot {
   close(): Promise<void>;
 }
 
-export async function openSharedSnapshot(url: string): Promise<SharedSnapshot> {
-  const coordinator = await connect(url, { role: 'source' });
+export async function openSharedSnapshot(
+  url: string,
+  options: { ioTimeout?: number } = {},
+): Promise<SharedSnapshot> {
+  const coordinator = await connect(url, { role: 'source', ...options });
   const begin = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
   await coordinator.query(begin);
   let id: string | null = null;
@@ -36,13 +40,13 @@ export async function openSharedSnapshot(url: string): Promise<SharedSnapshot> {
     id,
     async openWorker() {
       if (!id) throw new Error('no exported snapshot to share');
-      const client = await connect(url, { role: 'source' });
+      const client = await connect(url, { role: 'source', ...options });
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(id)}`);
       } catch (err) {
         await client.end().catch(() => undefined);
-        throw err;
+        throw snapshotLost(err, id, url) ?? err;
       }
       return client;
     },
@@ -52,4 +56,21 @@ export async function openSharedSnapshot(url: string): Promise<SharedSnapshot> {
       await coordinator.end().catch(() => undefined);
     },
   };
+}
+
+/**
+ * "invalid snapshot identifier" (or 'snapshot "…" does not exist') once the coordinator is gone says nothing a user can act on: the snapshot
+ * lives only as long as the connection that exported it. Not transient: no retry can bring it back.
+ */
+function snapshotLost(err: unknown, id: string, url: string): ConnectionError | undefined {
+  const e = err as { code?: string; message?: string };
+  // PostgreSQL 17 says 'snapshot "…" does not exist', earlier versions "invalid snapshot identifier".
+  if (!/invalid snapshot identifier|snapshot "[^"]*" does not exist/i.test(e?.message ?? ''))
+    return undefined;
+  const where = describeUrl(url);
+  return new ConnectionError(
+    `the source snapshot ${id} was lost (the connection holding it, to ${where}, ended): no new connection can read the same instant; run supamigrate export --resume to finish with a new snapshot`,
+    where,
+    { cause: err },
+  );
 }

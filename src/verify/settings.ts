@@ -1,14 +1,19 @@
 import type { UserMap } from '../format/user-map.js';
 import { checkUrl } from '../pg/connect.js';
-import { SettingsProblems } from '../settings.js';
+import { DEFAULT_IO_TIMEOUT } from '../pg/io-timeout.js';
+import { SettingsProblems, type NumberOption } from '../settings.js';
 
-/** Checks verify's options before anything is read or connected; every problem at once (UsageError). */
+/**
+ * Checks verify's options before anything is read or connected; every problem at once (UsageError). Returns
+ * the settings with defaults: the `--io-timeout` of every connection.
+ */
 export function checkVerifyOptions(options: {
   dbUrl?: string | undefined;
   targetUrl?: string | undefined;
   userMap?: UserMap | string | undefined;
   userColumns?: readonly string[] | undefined;
-}): void {
+  ioTimeout?: NumberOption;
+}): { ioTimeout: number } {
   const check = new SettingsProblems();
   for (const [url, option] of [
     [options.dbUrl, '--db-url'],
@@ -20,5 +25,7 @@ export function checkVerifyOptions(options: {
   if ((options.userColumns?.length ?? 0) > 0 && !options.userMap) {
     check.problems.push('--user-columns needs --user-map');
   }
+  const ioTimeout = check.integer(options.ioTimeout, '--io-timeout', 0, DEFAULT_IO_TIMEOUT);
   check.done();
+  return { ioTimeout };
 }

@@ -7,6 +7,7 @@ import { findUserColumns, type UserColumn } from '../format/user-columns.js';
 import { connect } from '../pg/connect.js';
 import { displayName } from '../pg/sql.js';
 import type { UserMap } from '../format/user-map.js';
+import type { NumberOption } from '../settings.js';
 import { checkVerifyOptions } from './settings.js';
 import { readCatalog } from '../catalog/read-catalog.js';
 import { verifyTable, type Side, type TableVerification } from './verify-table.js';
@@ -24,6 +25,11 @@ export interface VerifyOptions {
   userMap?: UserMap;
   userColumns?: string[];
   tables?: string[];
+  /**
+   * Seconds a query or COPY in flight may go without a byte in or out before its connection is closed and
+   * the work fails as a transient error (verify stops with it). 0: never. Default 300.
+   */
+  ioTimeout?: NumberOption;
   onEvent?: (event: VerifyEvent) => void;
 }
 
@@ -45,7 +51,7 @@ export interface VerifyResult {
  * example rows are found by comparing per-row hashes keyed by primary key.
  */
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
-  checkVerifyOptions(options);
+  const { ioTimeout } = checkVerifyOptions(options);
   const manifest = await readManifest(options.inputDir);
   const selected = selectEntries(manifest.tables, options.tables ?? []);
   const userColumns: UserColumn[] = options.userMap
@@ -59,7 +65,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
   const clients: pg.Client[] = [];
   const open = async (url: string, role: 'source' | 'target', begin: string) => {
-    const client = await connect(url, { role });
+    const client = await connect(url, { role, ioTimeout });
     clients.push(client);
     await client.query(begin);
     return client;
@@ -70,7 +76,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       : null;
     let target: pg.Client | null = null;
     if (options.targetUrl) {
-      target = await connect(options.targetUrl, { role: 'target' });
+      target = await connect(options.targetUrl, { role: 'target', ioTimeout });
       clients.push(target);
       if (options.userMap) await loadReverseUserMap(target, options.userMap);
       await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ');

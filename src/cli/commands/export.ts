@@ -34,6 +34,7 @@ interface ExportFlags {
   force?: boolean;
   resume?: boolean;
   retries?: string;
+  ioTimeout?: string;
   json?: boolean;
 }
 
@@ -76,6 +77,10 @@ export function registerExport(program: Command): void {
       'retry a table after a transient error, on a new connection in the same snapshot',
       '2',
     )
+    .option(
+      '--io-timeout <seconds>',
+      'close a connection that carries no data for this long while working, and retry (0: never; default: 300)',
+    )
     .option('--dry-run', 'list the tables in dependency order with exact row counts; write nothing')
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
     .addHelpText(
@@ -112,6 +117,7 @@ async function runExport(flags: ExportFlags, command?: Command): Promise<number>
     force: flags.force,
     resume: flags.resume,
     retries: flags.retries,
+    ioTimeout: flags.ioTimeout,
     signal: interruption.signal,
   };
   checkSettings(check, () => parseExportSettings(options));

@@ -26,6 +26,7 @@ interface ImportFlags {
   unmatched?: string;
   resume?: boolean;
   retries?: string;
+  ioTimeout?: string;
 }
 
 export function registerImport(program: Command): void {
@@ -63,6 +64,10 @@ export function registerImport(program: Command): void {
       '--retries <n>',
       'retry a file after a transient error (connection lost, server restart), with backoff (default: 2)',
     )
+    .option(
+      '--io-timeout <seconds>',
+      'close a connection that carries no data for this long while working, and retry (0: never; default: 300)',
+    )
     .option('--dry-run', 'check everything and print the plan; write nothing')
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
     .addHelpText(
@@ -94,6 +99,7 @@ async function runImport(flags: ImportFlags): Promise<number> {
     unmatched: flags.unmatched,
     resume: flags.resume,
     retries: flags.retries,
+    ioTimeout: flags.ioTimeout,
     signal: interruption.signal,
   };
   // Every option is checked before the user map is read and anything connects.

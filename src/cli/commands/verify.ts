@@ -16,6 +16,7 @@ interface VerifyFlags {
   userMap?: string;
   userColumns?: string[];
   table?: string[];
+  ioTimeout?: string;
   json?: boolean;
 }
 
@@ -31,6 +32,10 @@ export function registerVerify(program: Command): void {
     .option('--user-map <file>', 'the user map the import used: user columns are compared after mapping')
     .option('--user-columns <list>', 'the --user-columns the import used', list)
     .option('--table <name>', 'verify only this table (repeatable)', collect)
+    .option(
+      '--io-timeout <seconds>',
+      'close a connection that carries no data for this long while working (0: never; default: 300)',
+    )
     .option('--json', 'print the report as JSON on stdout')
     .addHelpText(
       'after',
@@ -48,7 +53,13 @@ Examples:
 async function runVerify(flags: VerifyFlags): Promise<number> {
   const dbUrl = flags.dbUrl ?? process.env.SUPABASE_DB_URL;
   const targetUrl = flags.targetUrl ?? process.env.TARGET_DB_URL;
-  checkVerifyOptions({ dbUrl, targetUrl, userMap: flags.userMap, userColumns: flags.userColumns });
+  const { ioTimeout } = checkVerifyOptions({
+    dbUrl,
+    targetUrl,
+    userMap: flags.userMap,
+    userColumns: flags.userColumns,
+    ioTimeout: flags.ioTimeout,
+  });
   const userMap = flags.userMap ? await readUserMap(flags.userMap) : undefined;
   const display = new ProgressDisplay(process.stderr, 'verifying');
   let result: VerifyResult;
@@ -60,6 +71,7 @@ async function runVerify(flags: VerifyFlags): Promise<number> {
       userMap,
       userColumns: flags.userColumns ?? [],
       tables: flags.table ?? [],
+      ioTimeout,
       onEvent: (e) => {
         display.checkedTable();
         if (!flags.json) display.print(tableLine(e.table));
