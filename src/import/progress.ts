@@ -90,15 +90,21 @@ export async function openProgress(client: pg.Client, id: string, dryRun: boolea
 /** The files of this export the target holds, committed. */
 export async function committedFiles(client: pg.Client, progress: Progress): Promise<CommittedFile[]> {
   if (!progress.available) return [];
-  const { rows } = await client.query<{
-    schema: string;
-    table: string;
-    file: string;
-    rows: string;
-    inserted: string;
-  }>(`SELECT schema, "table", file, rows, inserted FROM ${PROGRESS_TABLE} WHERE export_id = $1`, [
-    progress.exportId,
-  ]);
+  const { rows } = await client
+    .query<{
+      schema: string;
+      table: string;
+      file: string;
+      rows: string;
+      inserted: string;
+    }>(`SELECT schema, "table", file, rows, inserted FROM ${PROGRESS_TABLE} WHERE export_id = $1`, [
+      progress.exportId,
+    ])
+    .catch((err: unknown) => {
+      // A dry run does not create the table: none yet means nothing committed.
+      if ((err as { code?: string }).code === '42P01') return { rows: [] };
+      throw err;
+    });
   return rows.map((r) => ({ ...r, rows: Number(r.rows), inserted: Number(r.inserted) }));
 }
 

@@ -197,6 +197,9 @@ describe('import integrity', () => {
     await cluster.end();
     const fresh = await connectTo(t.url);
     await fresh.query(SCHEMA);
+    const dry = await cli(['import', '-i', dir, '--target-url', t.url, '--resume', '--dry-run']);
+    expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/Dry run: 5 tables/);
     const resumed = await cli(['import', '-i', dir, '--target-url', t.url, '--resume']);
     expect(resumed.code, resumed.stdout).toBe(0);
     expect(resumed.stdout).toMatch(/Imported 5 tables/);
