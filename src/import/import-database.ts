@@ -2,23 +2,26 @@ import type pg from 'pg';
 import { readCatalog } from '../catalog/read-catalog.js';
 import { describeError, InterruptedError, UsageError } from '../errors.js';
 import { checkExportFiles } from '../format/file-integrity.js';
-import { IMPORT_STATE_FILE, stateKey, writeImportState } from '../format/import-state.js';
+import { stateKey, writeImportState } from '../format/import-state.js';
 import { readManifest, tableFiles, type ExportManifest, type ManifestTable } from '../format/manifest.js';
 import { selectEntries } from '../format/select-entries.js';
 import { serialized } from '../format/serialized.js';
 import { findUserColumns, type UserColumn, type UserColumnCounts } from '../format/user-columns.js';
 import { connect, describeUrl } from '../pg/connect.js';
-import { displayName, qualifiedName } from '../pg/sql.js';
+import { displayName } from '../pg/sql.js';
 import type { ImportEvent, ImportPlanTable } from './events.js';
+import { checkForeignKeys, foreignKeysTouching, type ForeignKeyViolation } from './foreign-keys.js';
 import type { LoadResult } from './load-table.js';
 import { preflight, type ImportPreflight, type TriggerMode } from './preflight.js';
+import { exportId, openProgress, PROGRESS_TABLE, type Progress } from './progress.js';
 import { resumePoint } from './resume.js';
 import { loadTables } from './run-loads.js';
 import { resetSequences } from './sequences.js';
 import { parseImportSettings, type ImportOptions, type ImportSettings } from './settings.js';
+import { liveCoordinator, openConnections, truncateTables } from './target-steps.js';
 import { checkUserColumns, scanUserColumns, UserIdRewriter } from './user-columns.js';
 
-export type { ImportEvent, ImportOptions, ImportPlanTable };
+export type { ForeignKeyViolation, ImportEvent, ImportOptions, ImportPlanTable };
 
 export interface ImportResult {
   dryRun: boolean;
@@ -29,6 +32,8 @@ export interface ImportResult {
   notes: string[];
   loaded: ({ schema: string; name: string } & LoadResult)[];
   failures: { table: string; error: string }[];
+  /** Foreign keys from or into the loaded tables that the target's rows break (checked after the load). */
+  violations: ForeignKeyViolation[];
   sequences: { sequence: string; value: string }[];
   /** With a user map: each user column, and how many values were rewritten or had no mapping. */
   userColumns: UserColumnCounts[];
@@ -39,7 +44,9 @@ export interface ImportResult {
  * first row is written (files against metadata.json, tables and columns against the target); then each
  * table is loaded in its own transaction, in dependency order, and owned sequences are set past the data.
  * The steps, in order: settings → manifest and tables → resume point → pre-flight (files, target, user
- * ids) → (dry run ends here) → truncate → load → sequences.
+ * ids, foreign keys, --jobs connections opened) → (dry run ends here) → truncate → load → foreign-key
+ * check → sequences. Each file's progress row is committed with its rows (supamigrate.import_progress in
+ * the target), which is what --resume and retries read.
  *
  * ```ts
  * const result = await importDatabase({ targetUrl: process.env.TARGET_DB_URL!, inputDir: './migration-data' });
@@ -58,8 +65,14 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
   const coordinator = await connect(settings.targetUrl, { role: 'target', ioTimeout: settings.ioTimeout });
   try {
     emit({ type: 'phase', phase: 'checking the files and the target' });
-    const resume = await resumePoint(coordinator, settings, manifest, target, selected);
-    const checked = await checkBeforeWriting(coordinator, settings, manifest, resume.toLoad, userColumns);
+    const progress = await openProgress(coordinator, exportId(manifest), settings.dryRun);
+    const resume = await resumePoint(coordinator, settings, manifest, target, selected, progress);
+    const checked = await checkBeforeWriting(coordinator, settings, manifest, resume.toLoad, userColumns, {
+      partial: new Set(resume.committed.map((c) => `${c.schema}\u0000${c.table}`)),
+      imported: selected,
+    });
+    checked.problems.unshift(...resume.problems);
+    checked.pre.notes.unshift(...resume.notes, ...progressNotes(progress, settings.resume));
     const { pre, rewriter } = checked;
     const result: ImportResult = {
       dryRun: settings.dryRun,
@@ -77,13 +90,14 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       notes: pre.notes,
       loaded: [],
       failures: [],
+      violations: [],
       sequences: [],
       // A dry run shows what the scan found; a real run what the load did.
       userColumns: (settings.dryRun ? checked.scanned?.counts : rewriter?.counts) ?? [],
     };
     if (resume.alreadyLoaded.length > 0) {
       result.notes.unshift(
-        `resumed: ${resume.alreadyLoaded.length} table(s) already loaded into ${target} by an earlier run (recorded in ${IMPORT_STATE_FILE} beside the export) are skipped: ${resume.alreadyLoaded.map(displayName).join(', ')}`,
+        `resumed: ${resume.alreadyLoaded.length} table(s) already loaded into ${target} by an earlier run (recorded in ${PROGRESS_TABLE} in the target) are skipped: ${resume.alreadyLoaded.map(displayName).join(', ')}`,
       );
     }
     if (settings.dryRun) return result;
@@ -93,38 +107,65 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     await saveState();
     emit({ type: 'plan', tables: result.tables, triggerMode: pre.triggerMode, role: pre.role });
     for (const note of pre.notes) emit({ type: 'note', message: note });
-    if (settings.truncate) {
-      emit({ type: 'phase', phase: 'truncating the target tables' });
-      await truncate(coordinator, pre);
+    // The last step of the pre-flight: every connection of --jobs open before anything is emptied.
+    const units = pre.tables.reduce((n, t) => n + tableFiles(t.entry).length, 0);
+    // Handed to the pool's lanes one by one; those no lane took are closed after the load.
+    const spare: (pg.Client | undefined)[] = await openConnections(
+      settings.targetUrl,
+      Math.min(settings.jobs, units),
+    );
+    try {
+      if (settings.truncate) emit({ type: 'phase', phase: 'truncating the target tables' });
+      await truncateTables(coordinator, settings.truncate ? pre.tables : [], progress, resume.stale);
       emit({ type: 'phase', phase: 'loading' });
+      await loadTables(pre.tables, {
+        settings,
+        format: manifest.format,
+        triggerMode: pre.triggerMode,
+        brokenForeignKeys: manifest.brokenForeignKeys,
+        rewriter,
+        emit,
+        progress,
+        committed: resume.committed,
+        connection: (lane) => {
+          const client = spare[lane];
+          spare[lane] = undefined;
+          return client;
+        },
+        loaded: async ({ entry }, loaded) => {
+          result.loaded.push({ schema: entry.schema, name: entry.name, ...loaded });
+          resume.state.tables[stateKey(entry)] = { rows: loaded.rows, loadedAt: new Date().toISOString() };
+          await saveState();
+          emit({ type: 'table-done', schema: entry.schema, name: entry.name, result: loaded });
+        },
+        failed: ({ entry }, error) => {
+          result.failures.push({ table: displayName(entry), error });
+          emit({ type: 'table-failed', schema: entry.schema, name: entry.name, error });
+        },
+      });
+    } finally {
+      await Promise.all(spare.flatMap((c) => (c ? [c.end().catch(() => undefined)] : [])));
     }
-
-    await loadTables(pre.tables, {
-      settings,
-      format: manifest.format,
-      triggerMode: pre.triggerMode,
-      brokenForeignKeys: manifest.brokenForeignKeys,
-      rewriter,
-      emit,
-      loaded: async ({ entry }, loaded) => {
-        result.loaded.push({ schema: entry.schema, name: entry.name, ...loaded });
-        resume.state.tables[stateKey(entry)] = { rows: loaded.rows, loadedAt: new Date().toISOString() };
-        await saveState();
-        emit({ type: 'table-done', schema: entry.schema, name: entry.name, result: loaded });
-      },
-      failed: ({ entry }, error) => {
-        result.failures.push({ table: displayName(entry), error });
-        emit({ type: 'table-failed', schema: entry.schema, name: entry.name, error });
-      },
-    });
     if (settings.signal?.aborted) {
       await saveState();
       throw new InterruptedError(
-        `import interrupted: ${Object.keys(resume.state.tables).length} of ${selected.length} tables loaded into ${target} (the table being loaded was rolled back); finish it with supamigrate import --resume`,
+        `import interrupted: ${Object.keys(resume.state.tables).length} of ${selected.length} tables loaded into ${target} (files being loaded were rolled back; those committed are recorded in ${PROGRESS_TABLE} in the target); finish it with supamigrate import --resume`,
       );
     }
-    emit({ type: 'phase', phase: 'setting sequences' });
-    await setSequences(coordinator, settings, pre, resume.alreadyLoaded, result);
+    // The coordinator sat idle during the load: if its connection died meanwhile, a new one.
+    const live = await liveCoordinator(coordinator, settings.targetUrl);
+    try {
+      emit({ type: 'phase', phase: 'checking foreign keys' });
+      const loadedNow = new Set(result.loaded.map((l) => `${l.schema}\u0000${l.name}`));
+      const oids = pre.tables
+        .filter((t) => loadedNow.has(`${t.entry.schema}\u0000${t.entry.name}`))
+        .map((t) => t.target.oid);
+      result.violations = await checkForeignKeys(live.client, await foreignKeysTouching(live.client, oids));
+      emit({ type: 'phase', phase: 'setting sequences' });
+      await setSequencesOn(live.client, pre, resume.alreadyLoaded, result);
+    } finally {
+      await live.done();
+    }
     // Failures sorted in load order, so the first to fix is first.
     const order = new Map(pre.tables.map((t, i) => [displayName(t.entry), i]));
     result.failures.sort((a, b) => (order.get(a.table) ?? 0) - (order.get(b.table) ?? 0));
@@ -155,6 +196,7 @@ async function checkBeforeWriting(
   manifest: Pick<ExportManifest, 'brokenForeignKeys' | 'format'>,
   toLoad: ManifestTable[],
   userColumns: UserColumn[],
+  references: { partial: ReadonlySet<string>; imported: readonly ManifestTable[] },
 ) {
   const fileCheck = checkExportFiles(
     settings.inputDir,
@@ -164,6 +206,7 @@ async function checkBeforeWriting(
     truncate: settings.truncate,
     onConflict: settings.onConflict,
     brokenForeignKeys: manifest.brokenForeignKeys,
+    ...references,
   });
   const fileProblems = await fileCheck;
   const problems = [...fileProblems, ...pre.problems];
@@ -179,46 +222,6 @@ async function checkBeforeWriting(
     ? new UserIdRewriter(settings.userMap, userColumns, settings.unmatched)
     : null;
   return { pre, problems, scanned, rewriter };
-}
-
-/** --truncate: one statement for all, since tables that reference each other can only be emptied together. */
-async function truncate(client: pg.Client, pre: ImportPreflight): Promise<void> {
-  const nonEmpty = pre.tables.filter((t) => t.nonEmpty);
-  if (nonEmpty.length === 0) return;
-  // ONLY: an inheritance parent's children are tables of their own (TRUNCATE ONLY is refused for a
-  // partitioned table, whose partitions hold its rows).
-  const names = pre.tables.map(
-    (t) => `${t.target.kind === 'partitioned' ? '' : 'ONLY '}${qualifiedName(t.target)}`,
-  );
-  await client.query(`TRUNCATE ${names.join(', ')}`).catch((err: unknown) => {
-    throw new UsageError(`Cannot truncate the target tables: ${describeError(err)}`, { cause: err });
-  });
-}
-
-/**
- * Sets the sequences of the tables loaded now, and of those an earlier run loaded (--resume: it may have
- * stopped before its sequences were set).
- */
-async function setSequences(
-  coordinator: pg.Client,
-  settings: ImportSettings,
-  pre: ImportPreflight,
-  alreadyLoaded: readonly ManifestTable[],
-  result: ImportResult,
-): Promise<void> {
-  // The coordinator sat idle during the load: if the connection died meanwhile, use a new one.
-  const alive = await coordinator.query('SELECT 1').then(
-    () => true,
-    () => false,
-  );
-  const client = alive
-    ? coordinator
-    : await connect(settings.targetUrl, { role: 'target', ioTimeout: settings.ioTimeout });
-  try {
-    await setSequencesOn(client, pre, alreadyLoaded, result);
-  } finally {
-    if (!alive) await client.end().catch(() => undefined);
-  }
 }
 
 async function setSequencesOn(
@@ -248,4 +251,12 @@ async function setSequencesOn(
       });
     }
   }
+}
+
+/** What the run says about its progress table when it cannot keep one. */
+function progressNotes(progress: Progress, resume: boolean): string[] {
+  if (progress.available || resume) return [];
+  return [
+    `no progress table (${PROGRESS_TABLE} cannot be created: ${progress.reason}): this import cannot be resumed with --resume, and a file retried after a lost connection cannot be told apart from one whose COMMIT landed`,
+  ];
 }

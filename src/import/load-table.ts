@@ -19,7 +19,15 @@ export interface LoadOptions {
   rewrites?: ReadonlyMap<string, ValueRewrite>;
   onRows?: (rows: number) => void;
   signal?: AbortSignal;
+  /** Inside the transaction, just before COMMIT: the file's progress row goes in with its rows. */
+  beforeCommit?: (counts: { rows: number; inserted: number }) => Promise<void>;
 }
+
+/**
+ * Fault injection for the tests only: runs after a file's COMMIT succeeded, before the load reports it
+ * (a test kills the connection here to lose the COMMIT's acknowledgement).
+ */
+export const loadTestHooks: { afterCommit?: (client: pg.Client, file: string) => Promise<void> } = {};
 
 export interface LoadResult {
   /** Rows in the file. */
@@ -91,7 +99,9 @@ export async function loadTable(
       await client.query('SET CONSTRAINTS ALL IMMEDIATE');
       await client.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
     }
+    await options.beforeCommit?.({ rows: decoder.rowCount, inserted });
     await client.query('COMMIT');
+    await loadTestHooks.afterCommit?.(client, part.file);
     return { rows: decoder.rowCount, inserted, seconds: (performance.now() - started) / 1000 };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

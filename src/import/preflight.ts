@@ -8,6 +8,7 @@ import { displayName } from '../pg/sql.js';
 import type { DecoderColumn } from '../format/json-to-copy.js';
 import { ROLE_SQL, TABLE_ACCESS_SQL } from './import.sql.js';
 import { typeTakes } from '../codec/type-compat.js';
+import { keyedTables, referenceChecks } from './preflight-references.js';
 
 /** How user triggers (and foreign-key triggers) are kept from firing while loading. */
 export type TriggerMode = 'replica' | 'disable-user-triggers';
@@ -35,6 +36,10 @@ export interface PreflightOptions {
   onConflict: 'error' | 'skip';
   /** The export's broken cycle edges (metadata.json). */
   brokenForeignKeys: readonly BrokenEdge[];
+  /** Split tables an earlier run loaded in part (--resume finishes them): not empty, by design. */
+  partial?: ReadonlySet<string>;
+  /** Every table of the import, those an earlier run loaded too (foreign keys into them resolve). */
+  imported?: readonly { schema: string; name: string }[];
 }
 
 /**
@@ -57,6 +62,7 @@ export async function preflight(
   const triggerMode = (await replicaAllowed(client)) ? 'replica' : 'disable-user-triggers';
 
   const tables: TablePlan[] = [];
+  const emptinessProblems: { label: string; oid: number }[] = [];
   for (const entry of entries) {
     const label = displayName(entry);
     const target = byName.get(`${entry.schema}\u0000${entry.name}`);
@@ -106,13 +112,33 @@ export async function preflight(
         problems.push(`${label}: cannot read the target table (${(err as Error).message})`);
       }
     }
-    if (nonEmpty && !options.truncate && options.onConflict !== 'skip') {
-      problems.push(
-        `${label}: the target table is not empty (use --truncate to empty it first, or --on-conflict skip)`,
-      );
+    const partial = options.partial?.has(`${entry.schema}\u0000${entry.name}`) ?? false;
+    if (nonEmpty && !options.truncate && options.onConflict !== 'skip' && !partial) {
+      emptinessProblems.push({ label, oid: target.oid });
     }
     tables.push({ entry, target, columns, nonEmpty });
   }
+
+  const keyed = await keyedTables(client, tables);
+  for (const { label, oid } of emptinessProblems) {
+    // --on-conflict skip only where a key says which rows exist: without one it would insert duplicates.
+    problems.push(
+      `${label}: the target table is not empty (use --truncate to empty it first${keyed.has(oid) ? ', or --on-conflict skip' : ''})`,
+    );
+  }
+  if (options.onConflict === 'skip') {
+    for (const t of tables.filter((t) => !keyed.has(t.target.oid))) {
+      problems.push(
+        `${displayName(t.entry)}: --on-conflict skip needs a primary key or unique key in the target table to know which rows exist, and it has none (its rows would be inserted twice); empty it with --truncate instead`,
+      );
+    }
+  }
+  const references = await referenceChecks(client, tables, {
+    truncate: options.truncate && tables.some((t) => t.nonEmpty),
+    imported: options.imported ?? entries,
+  });
+  problems.push(...references.problems);
+  notes.push(...references.notes);
 
   const access = new Map(
     (

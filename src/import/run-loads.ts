@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { BrokenEdge } from '../catalog/dependency-order.js';
 import { describeError, RowFormatError } from '../errors.js';
 import { tableFiles, type TableFile } from '../format/manifest.js';
@@ -8,6 +9,7 @@ import { runPool } from '../pg/worker-pool.js';
 import type { ImportEvent } from './events.js';
 import { loadTable, type LoadResult } from './load-table.js';
 import type { TablePlan, TriggerMode } from './preflight.js';
+import { committedFile, forgetTables, recordFile, type CommittedFile, type Progress } from './progress.js';
 import type { ImportSettings } from './settings.js';
 import type { UserIdRewriter } from './user-columns.js';
 
@@ -18,6 +20,12 @@ export interface LoadContext {
   brokenForeignKeys: readonly BrokenEdge[];
   rewriter: UserIdRewriter | null;
   emit: (event: ImportEvent) => void;
+  /** The progress table in the target (or why there is none). */
+  progress: Progress;
+  /** Files of this export an earlier run committed (parts of a split table it did not finish). */
+  committed: readonly CommittedFile[];
+  /** A connection opened before the load for this lane (the first it takes), if any. */
+  connection?: (lane: number) => pg.Client | undefined;
   /** A table is loaded whole (all its files committed): record it. */
   loaded: (plan: TablePlan, result: LoadResult) => Promise<void>;
   failed: (plan: TablePlan, error: string) => void;
@@ -37,6 +45,9 @@ interface TableProgress {
   started: boolean;
 }
 
+/** A child whose parent failed in this run is not loaded (its rows would reference nothing). */
+class ParentFailed extends Error {}
+
 const key = (t: { schema: string; name: string }) => `${t.schema}\u0000${t.name}`;
 
 /**
@@ -47,8 +58,14 @@ const key = (t: { schema: string; name: string }) => `${t.schema}\u0000${t.name}
  */
 export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext): Promise<void> {
   const { settings } = ctx;
+  const done = new Map(
+    ctx.committed.map((c) => [`${key({ schema: c.schema, name: c.table })}\u0000${c.file}`, c]),
+  );
+  const earlier = (plan: TablePlan, file: TableFile) => done.get(`${key(plan.entry)}\u0000${file.file}`);
   const units: Unit[] = plans.flatMap((plan) =>
-    tableFiles(plan.entry).map((file, index) => ({ plan, file, index })),
+    tableFiles(plan.entry)
+      .map((file, index) => ({ plan, file, index }))
+      .filter((u) => !earlier(plan, u.file)),
   );
   const broken = new Set(
     ctx.brokenForeignKeys.map((e) => `${key({ schema: e.schema, name: e.table })}\u0000${e.foreignKey}`),
@@ -62,11 +79,23 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
         .filter((d): d is TablePlan => d !== undefined && d !== t),
     );
   const progress = new Map<TablePlan, TableProgress>(
-    plans.map((t) => [
-      t,
-      { rows: tableFiles(t.entry).map(() => 0), results: [], errors: [], started: false },
-    ]),
+    plans.map((t) => {
+      const before = tableFiles(t.entry).map((f) => earlier(t, f));
+      return [
+        t,
+        {
+          rows: before.map((c) => c?.rows ?? 0),
+          results: before
+            .filter((c): c is CommittedFile => c !== undefined)
+            .map((c) => ({ rows: c.rows, inserted: c.inserted, seconds: 0 })),
+          errors: [],
+          started: false,
+        },
+      ];
+    }),
   );
+  const failedParent = (plan: TablePlan) =>
+    [...parentsOf(plan)].find((p) => progress.get(p)!.errors.length > 0);
 
   await runPool<Unit>({
     lanes: settings.jobs,
@@ -75,15 +104,30 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
       const parents = parentsOf(unit.plan);
       return units.filter((u) => parents.has(u.plan));
     },
-    connect: () => connect(settings.targetUrl, { role: 'target', ioTimeout: settings.ioTimeout }),
+    connect: (lane) =>
+      Promise.resolve(
+        ctx.connection?.(lane) ??
+          connect(settings.targetUrl, { role: 'target', ioTimeout: settings.ioTimeout }),
+      ),
     run: async (client, { plan, file, index }) => {
       const state = progress.get(plan)!;
       const { schema, name, rowCount } = plan.entry;
+      const parent = failedParent(plan);
+      if (parent) throw new ParentFailed(`not loaded: parent ${displayName(parent.entry)} failed`);
       if (!state.started) {
         state.started = true;
         ctx.emit({ type: 'table-start', schema, name, rowCount });
       }
+      // A retry after a lost connection: the COMMIT may have landed before the connection died.
+      const landed = await committedFile(client, ctx.progress, plan.entry, file.file);
+      if (landed) {
+        state.rows[index] = landed.rows;
+        state.results.push({ rows: landed.rows, inserted: landed.inserted, seconds: 0 });
+        await settle(plan, state, ctx);
+        return;
+      }
       const result = await loadTable(client, plan, file, {
+        beforeCommit: (counts) => recordFile(client, ctx.progress, plan.entry, file.file, counts),
         signal: settings.signal,
         dir: settings.inputDir,
         format: ctx.format,
@@ -101,11 +145,14 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
     },
     failed: async ({ plan, file }, err) => {
       const state = progress.get(plan)!;
-      state.errors.push(
-        isTransient(err)
-          ? `${file.file}: the connection to the target was lost (${describeError(err)}); the table was rolled back: run the import again with --resume`
-          : describeLoadError(file.file, err),
-      );
+      if (err instanceof ParentFailed) {
+        if (!state.errors.includes(err.message)) state.errors.push(err.message);
+      } else
+        state.errors.push(
+          isTransient(err)
+            ? `${file.file}: the connection to the target was lost (${describeError(err)}); the table was rolled back: run the import again with --resume`
+            : describeLoadError(file.file, err),
+        );
       await settle(plan, state, ctx);
     },
     retrying: ({ plan }, err, attempt) =>
@@ -137,24 +184,29 @@ async function settle(plan: TablePlan, state: TableProgress, ctx: LoadContext): 
   let message = state.errors.join('; ');
   if (state.results.length > 0 && ctx.settings.onConflict === 'error') {
     // Some parts of a split table committed: empty the table again, so nothing half-loaded remains.
-    const undone = await truncateTable(ctx.settings.targetUrl, plan);
+    const undone = await truncateTable(ctx.settings.targetUrl, plan, ctx.progress);
     message += undone
       ? ' (the parts already loaded were removed again)'
       : ' (the parts already loaded could NOT be removed: truncate the table before loading it again)';
   } else if (state.results.length > 0) {
-    message += ' (some parts were loaded: run the import again with --on-conflict skip to finish it)';
+    message += ' (some parts were loaded: run the import again with --resume to load the others)';
   }
   ctx.failed(plan, message);
 }
 
-async function truncateTable(url: string, plan: TablePlan): Promise<boolean> {
+/** Empties a split table whose parts did not all load, and removes their progress rows with them. */
+async function truncateTable(url: string, plan: TablePlan, progress: Progress): Promise<boolean> {
   const client = await connect(url, { role: 'target' }).catch(() => null);
   if (!client) return false;
   try {
     const only = plan.target.kind === 'partitioned' ? '' : 'ONLY ';
+    await client.query('BEGIN');
     await client.query(`TRUNCATE ${only}${qualifiedName(plan.target)}`);
+    await forgetTables(client, progress, [plan.entry]);
+    await client.query('COMMIT');
     return true;
   } catch {
+    await client.query('ROLLBACK').catch(() => undefined);
     return false;
   } finally {
     await client.end().catch(() => undefined);

@@ -78,17 +78,31 @@ describe('import of the Supabase-shaped fixture into a schema-only copy', () => 
     const again = await importDatabase({ targetUrl, inputDir: dir, truncate: true, jobs: 2 });
     expect(again.failures).toEqual([]);
     await expectSameTables(source, target, manifest.tables);
+    // No primary key nor unique key: nothing would conflict and every row would come again: refused.
+    const keyless = await importDatabase({
+      targetUrl,
+      inputDir: dir,
+      onConflict: 'skip',
+      tables: ['devices', 'device_status_history'],
+    }).catch((e: unknown) => e);
+    expect(keyless).toBeInstanceOf(UsageError);
+    expect((keyless as UsageError).problems).toEqual([
+      expect.stringMatching(
+        /^public\.device_status_history: --on-conflict skip needs a primary key or unique key in the target table .* it has none \(its rows would be inserted twice\); empty it with --truncate instead$/,
+      ),
+    ]);
     const skip = await importDatabase({
       targetUrl,
       inputDir: dir,
       onConflict: 'skip',
-      tables: ['devices', 'sensors', 'device_status_history'],
+      tables: ['devices', 'sensors'],
     });
     const byName = new Map(skip.loaded.map((l) => [l.name, l]));
     expect(byName.get('devices')!.inserted).toBe(0);
     expect(byName.get('sensors')!.inserted).toBe(0);
-    // No primary key: nothing conflicts, so the rows come again (duplicates are kept, as in the source).
-    expect(byName.get('device_status_history')!.inserted).toBe(byName.get('device_status_history')!.rows);
+    // This target has no auth users: only the references into auth.users are reported.
+    expect(skip.violations.every((v) => v.references === 'auth.users (id)')).toBe(true);
+    await expectSameTables(source, target, manifest.tables);
   });
 });
 

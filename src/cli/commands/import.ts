@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describeViolation } from '../../import/foreign-keys.js';
 import { importDatabase, type ImportEvent, type ImportResult } from '../../import/import-database.js';
 import { parseImportSettings, type ImportOptions } from '../../import/settings.js';
 import { displayName } from '../../pg/sql.js';
@@ -58,7 +59,7 @@ export function registerImport(program: Command): void {
     .option('--unmatched <mode>', 'user ids the map does not cover: error (refuse, default), keep, or null')
     .option(
       '--resume',
-      'skip the tables an earlier run of this import loaded (import-state.json beside the export)',
+      'skip the files an earlier run of this import committed (supamigrate.import_progress in the target)',
     )
     .option(
       '--retries <n>',
@@ -117,7 +118,7 @@ async function runImport(flags: ImportFlags): Promise<number> {
   }
   if (flags.json) {
     process.stdout.write(
-      `${JSON.stringify({ ...result, complete: !result.dryRun && result.failures.length === 0 })}\n`,
+      `${JSON.stringify({ ...result, complete: !result.dryRun && result.failures.length === 0 && result.violations.length === 0 })}\n`,
     );
   } else if (result.dryRun) {
     printPlan(result);
@@ -125,7 +126,7 @@ async function runImport(flags: ImportFlags): Promise<number> {
     printSummary(result);
   }
   if (result.dryRun) return result.problems.length > 0 ? EXIT_USAGE : 0;
-  return result.failures.length > 0 ? EXIT_FAILED : 0;
+  return result.failures.length > 0 || result.violations.length > 0 ? EXIT_FAILED : 0;
 }
 
 export function progressHandler(display: ProgressDisplay) {
@@ -187,9 +188,19 @@ function printSummary(result: ImportResult): void {
   console.log(`\n${textTable(['table', 'rows', 'skipped', 'seconds'], rows, [1, 2, 3])}`);
   printUserColumns(result, 'rewritten');
   console.log(`\nSequences set past their column's maximum: ${result.sequences.length}`);
-  if (result.failures.length === 0) {
+  if (result.violations.length > 0) {
+    console.log(
+      `\nForeign keys VIOLATED in the target: ${result.violations.length} (rows that reference nothing):`,
+    );
+    for (const v of result.violations) console.log(`  ✗ ${describeViolation(v)}`);
+  }
+  if (result.failures.length === 0 && result.violations.length === 0) {
     console.log(
       `Imported ${plural(result.loaded.length, 'table')}; every table's row count matches metadata.json.`,
+    );
+  } else if (result.failures.length === 0) {
+    console.log(
+      `Imported ${plural(result.loaded.length, 'table')}, but the target's foreign keys do not hold: load the referenced rows (or fix the references) before using it.`,
     );
   } else {
     console.log(`\nImport INCOMPLETE: ${result.failures.length} table(s) failed (each was rolled back):`);
