@@ -3,6 +3,7 @@ import { DEFAULT_STREAMING_THRESHOLD } from '../catalog/select-tables.js';
 import type { ExportFormat } from '../format/file-layout.js';
 import type { ExportManifest } from '../format/manifest.js';
 import { DEFAULT_RETRIES } from '../pg/retry.js';
+import { UsageError } from '../errors.js';
 import { defaultJobs, SettingsProblems, type NumberOption } from '../settings.js';
 
 /** Tables with at least this many rows are read in parallel ranges (when --jobs allows). */
@@ -101,9 +102,39 @@ export function parseExportSettings(options: ExportOptions): ExportSettings {
   return settings;
 }
 
-/** A resumed export keeps the choices of the run it finishes: its tables, schemas and format. */
-export function resumedSettings(settings: ExportSettings, previous: ExportManifest): ExportSettings {
+/**
+ * A resumed export keeps the choices of the run it finishes: its tables, schemas and format. An option
+ * given that differs from the recorded choice is refused (a UsageError naming each), never ignored.
+ */
+export function resumedSettings(
+  settings: ExportSettings,
+  previous: ExportManifest,
+  given: ExportOptions = { dbUrl: settings.dbUrl },
+): ExportSettings {
   const o = previous.options;
+  const differ: string[] = [];
+  const compare = (flag: string, value: unknown, recorded: unknown) => {
+    if (value === undefined || recorded === undefined) return;
+    if (JSON.stringify(value) !== JSON.stringify(recorded))
+      differ.push(`${flag} ${JSON.stringify(value)} (it used ${JSON.stringify(recorded)})`);
+  };
+  compare('format', given.format, previous.format);
+  compare('schemas', given.schemas?.length ? given.schemas : undefined, o.schemas);
+  compare('tables', given.tables, o.tables);
+  compare('excludeTables', given.excludeTables, o.excludeTables);
+  compare('skipLarge', given.skipLarge, o.skipLarge);
+  compare('skipAuth', given.skipAuth, o.skipAuth);
+  compare('largeTables', given.largeTables, o.largeTables);
+  compare(
+    'streamingThreshold',
+    given.streamingThreshold === undefined ? undefined : settings.streamingThreshold,
+    o.streamingThreshold,
+  );
+  if (differ.length > 0) {
+    throw new UsageError(
+      `cannot resume the export in ${settings.outputDir} with other choices than its first run: ${differ.join(', ')}; leave them out, or start over with force`,
+    );
+  }
   return {
     ...settings,
     schemas: o.schemas ?? settings.schemas,

@@ -126,6 +126,14 @@ async function runExport(flags: ExportFlags, command?: Command): Promise<number>
     display.stop();
   }
 
+  if (result.nothingToResume) {
+    if (flags.json) {
+      process.stdout.write(
+        `${JSON.stringify({ outputDir: result.outputDir, complete: true, nothingToResume: result.nothingToResume })}\n`,
+      );
+    } else console.log(result.nothingToResume);
+    return 0;
+  }
   if (result.dryRun) {
     if (flags.json) {
       process.stdout.write(
