@@ -37,6 +37,7 @@ import {
   type ExportSettings,
 } from './settings.js';
 import { partFileName } from './split.js';
+import { recordWhatFilesCannotHold } from './standalone.js';
 
 export type { ExportEvent, ExportOptions, PlannedTable };
 export { DEFAULT_SPLIT_ROWS } from './settings.js';
@@ -118,6 +119,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       manifest.exportedAt = previous.exportedAt;
       onEvent({ type: 'note', message: note });
     }
+    await recordWhatFilesCannotHold(snapshot.coordinator, settings, plan, manifest, onEvent);
     const save = serialized(() => writeManifest(settings.outputDir, manifest));
     await save();
 

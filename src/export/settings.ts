@@ -19,6 +19,11 @@ export interface ExportOptions {
   excludeTables?: string[];
   skipLarge?: boolean;
   skipAuth?: boolean;
+  /**
+   * Export the values of oid columns that name large objects (pg_largeobject) without the objects: the
+   * target's oids will name nothing. Without it, such a column stops the export. Default false.
+   */
+  skipLargeObjects?: boolean;
   /** Tables that always stream, and that --skip-large leaves out. Default: none. */
   largeTables?: string[];
   /** Tables with more rows than this stream (default 10,000). */
@@ -52,6 +57,7 @@ export interface ExportSettings {
   excludeTables: string[];
   skipLarge: boolean;
   skipAuth: boolean;
+  skipLargeObjects: boolean;
   largeTables: string[];
   streamingThreshold: number;
   format: ExportFormat;
@@ -76,6 +82,7 @@ export function parseExportSettings(options: ExportOptions): ExportSettings {
     excludeTables: options.excludeTables ?? [],
     skipLarge: options.skipLarge ?? false,
     skipAuth: options.skipAuth ?? false,
+    skipLargeObjects: options.skipLargeObjects ?? false,
     largeTables: options.largeTables ?? [],
     streamingThreshold: check.integer(
       options.streamingThreshold,
@@ -124,6 +131,7 @@ export function resumedSettings(
   compare('excludeTables', given.excludeTables, o.excludeTables);
   compare('skipLarge', given.skipLarge, o.skipLarge);
   compare('skipAuth', given.skipAuth, o.skipAuth);
+  compare('skipLargeObjects', given.skipLargeObjects, o.skipLargeObjects ?? false);
   compare('largeTables', given.largeTables, o.largeTables);
   compare(
     'streamingThreshold',
@@ -142,6 +150,7 @@ export function resumedSettings(
     excludeTables: o.excludeTables ?? settings.excludeTables,
     skipLarge: o.skipLarge ?? settings.skipLarge,
     skipAuth: o.skipAuth ?? settings.skipAuth,
+    skipLargeObjects: o.skipLargeObjects ?? settings.skipLargeObjects,
     largeTables: o.largeTables ?? settings.largeTables,
     streamingThreshold: o.streamingThreshold ?? settings.streamingThreshold,
     format: previous.format,
@@ -155,6 +164,7 @@ export const recordedOptions = (s: ExportSettings): ExportManifest['options'] =>
   excludeTables: s.excludeTables,
   skipLarge: s.skipLarge,
   skipAuth: s.skipAuth,
+  skipLargeObjects: s.skipLargeObjects,
   largeTables: s.largeTables,
   streamingThreshold: s.streamingThreshold,
   jobs: s.jobs,

@@ -26,6 +26,7 @@ interface ExportFlags {
   largeTables?: string[];
   streamingThreshold?: string;
   skipLarge?: boolean;
+  skipLargeObjects?: boolean;
   skipAuth?: boolean;
   dryRun?: boolean;
   format: string;
@@ -59,6 +60,10 @@ export function registerExport(program: Command): void {
       `stream tables with more rows than this (default: ${DEFAULT_STREAMING_THRESHOLD})`,
     )
     .option('--skip-large', 'leave the --large-tables out')
+    .option(
+      '--skip-large-objects',
+      'export oid columns that name large objects as their values alone (the objects are not exported)',
+    )
     .option('--skip-auth', 'do not export auth.users and auth.identities')
     .option('--format <format>', 'json (one array per file) or ndjson (one row per line)', 'json')
     .option('-j, --jobs <n>', `tables exported at once, sharing one snapshot (default: ${defaultJobs()})`)
@@ -104,6 +109,7 @@ async function runExport(flags: ExportFlags, command?: Command): Promise<number>
     largeTables: flags.largeTables,
     streamingThreshold: flags.streamingThreshold,
     skipLarge: flags.skipLarge,
+    skipLargeObjects: flags.skipLargeObjects,
     skipAuth: flags.skipAuth,
     format: flags.format,
     jobs: flags.jobs,
@@ -247,6 +253,7 @@ function resumeConflicts(command: Command): string[] {
     ['streamingThreshold', '--streaming-threshold'],
     ['skipLarge', '--skip-large'],
     ['skipAuth', '--skip-auth'],
+    ['skipLargeObjects', '--skip-large-objects'],
   ]
     .filter(([key]) => given(key!))
     .map(([, option]) => option!);
