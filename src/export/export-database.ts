@@ -6,6 +6,7 @@ import { InterruptedError } from '../errors.js';
 import { exportPath } from '../format/export-path.js';
 import { tableFileName } from '../format/file-names.js';
 import {
+  MANIFEST_FILE,
   MANIFEST_FORMAT_VERSION,
   writeManifest,
   type ExportManifest,
@@ -158,7 +159,17 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       manifest.completedAt = new Date().toISOString();
       manifest.integrity = manifestIntegrity(manifest);
     }
-    await save();
+    try {
+      await save();
+    } catch (err) {
+      // The files are written but metadata.json does not say so: a failure with its file, and the summary.
+      manifest.completedAt = null;
+      delete manifest.integrity;
+      failures.push({
+        table: MANIFEST_FILE,
+        error: `${(err as Error).message}; the export is not recorded as complete (make room, then run supamigrate export --resume)`,
+      });
+    }
     return done(manifest, failures);
   } finally {
     await snapshot.close();

@@ -90,6 +90,24 @@ export async function refuseToOverwrite(paths: readonly string[], force: boolean
   }
 }
 
+/** A failed write as the user reads it: which file, and why in words (ENOSPC → "the disk is full"). */
+export function writeFailure(path: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOSPC'
+      ? 'the disk is full (ENOSPC)'
+      : code === 'EDQUOT'
+        ? 'the disk quota is exhausted (EDQUOT)'
+        : code === 'EACCES' || code === 'EPERM'
+          ? `permission denied (${code})`
+          : code === 'EROFS'
+            ? 'read-only file system (EROFS)'
+            : code === 'EISDIR'
+              ? 'a directory is in the way (EISDIR)'
+              : (err as Error).message;
+  return new Error(`cannot write ${path}: ${why}`, { cause: err });
+}
+
 /** Writes text to `path` the way writeJsonAtomically writes JSON: mode 0600 whatever was there before. */
 export async function writeTextAtomically(path: string, text: string): Promise<void> {
   const temp = partialPath(path);
@@ -106,7 +124,9 @@ export async function writeTextAtomically(path: string, text: string): Promise<v
     }
   } catch (err) {
     await rm(temp, { force: true });
-    throw err;
+    throw writeFailure(path, err);
   }
-  await rename(temp, path);
+  await rename(temp, path).catch((err: unknown) => {
+    throw writeFailure(path, err);
+  });
 }
