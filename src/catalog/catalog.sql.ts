@@ -114,4 +114,8 @@ export const SCHEMAS_SQL = /* SQL */ `
 
 /** Server facts recorded in metadata.json. */
 export const SERVER_SQL = /* SQL */ `
-  select current_setting('server_version') as version, current_database() as database, current_user as user_name`;
+  select current_setting('server_version') as version, current_database() as database, current_user as user_name,
+         (select oid from pg_database where datname = current_database())::int8 as database_oid,
+         -- The cluster's identity; pg_control_system() may be refused to a role that is not superuser.
+         case when has_function_privilege('pg_catalog.pg_control_system()', 'execute')
+              then (select system_identifier::text from pg_catalog.pg_control_system()) end as system_identifier`;

@@ -1,14 +1,18 @@
+import { rm } from 'node:fs/promises';
 import type pg from 'pg';
 import type { BrokenEdge } from '../catalog/dependency-order.js';
 import { SERVER_SQL } from '../catalog/catalog.sql.js';
 import { InterruptedError } from '../errors.js';
+import { exportPath } from '../format/export-path.js';
 import { tableFileName } from '../format/file-names.js';
 import {
+  MANIFEST_FILE,
   MANIFEST_FORMAT_VERSION,
   writeManifest,
   type ExportManifest,
   type ManifestTable,
 } from '../format/manifest.js';
+import { manifestIntegrity } from '../format/manifest-digest.js';
 import { newTableEntry } from '../format/manifest-state.js';
 import { serialized } from '../format/serialized.js';
 import { redactUrl } from '../pg/connect.js';
@@ -24,7 +28,7 @@ import {
   type ExportPlan,
   type PlannedTable,
 } from './plan.js';
-import { previousExport, resumeNote } from './resume.js';
+import { checkSameSource, filesNotKept, nothingToResume, previousExport, resumeNote } from './resume.js';
 import { exportTables } from './run-tables.js';
 import {
   parseExportSettings,
@@ -34,6 +38,7 @@ import {
   type ExportSettings,
 } from './settings.js';
 import { partFileName } from './split.js';
+import { recordWhatFilesCannotHold } from './standalone.js';
 
 export type { ExportEvent, ExportOptions, PlannedTable };
 export { DEFAULT_SPLIT_ROWS } from './settings.js';
@@ -46,6 +51,8 @@ export interface ExportResult {
   brokenForeignKeys: BrokenEdge[];
   manifest: ExportManifest | null;
   failures: { table: string; error: string }[];
+  /** --resume of an export that is already complete and intact: what to tell (nothing was done). */
+  nothingToResume?: string;
 }
 
 /**
@@ -63,11 +70,27 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
   const onEvent = options.onEvent ?? (() => undefined);
   let settings = parseExportSettings(options);
   const previous = settings.resume ? await previousExport(settings.outputDir) : null;
-  if (previous) settings = resumedSettings(settings, previous);
+  if (previous) {
+    settings = resumedSettings(settings, previous, options);
+    const nothing = await nothingToResume(settings.outputDir, previous);
+    if (nothing) {
+      return {
+        dryRun: settings.dryRun,
+        outputDir: settings.outputDir,
+        tables: [],
+        brokenForeignKeys: previous.brokenForeignKeys,
+        manifest: previous,
+        failures: [],
+        nothingToResume: nothing,
+      };
+    }
+  }
   if (!settings.dryRun) await checkOutputDir(settings.outputDir, settings.force || Boolean(previous));
   onEvent({ type: 'phase', phase: 'connecting to the source' });
   const snapshot = await openSharedSnapshot(settings.dbUrl, { ioTimeout: settings.ioTimeout });
   try {
+    const source = await readSource(snapshot.coordinator, settings.dbUrl);
+    if (previous) checkSameSource(settings.outputDir, previous.source, source);
     onEvent({ type: 'phase', phase: 'reading the catalog, counting rows' });
     const plan = await planExport(snapshot.coordinator, settings, previous, snapshot.id !== null);
     const tables = planSummary(plan);
@@ -83,14 +106,21 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
     if (settings.dryRun) return done(null, []);
 
     await clearOldExport(settings.outputDir, Boolean(previous));
+    // Files of the earlier run that are read again (all parts of a split table) or no longer exported.
+    if (previous) {
+      for (const file of filesNotKept(previous, plan)) {
+        await rm(exportPath(settings.outputDir, file), { force: true });
+      }
+    }
     await readSequencePositions(snapshot.coordinator, plan);
-    const manifest = await newManifest(snapshot.coordinator, settings, plan, snapshot.id);
+    const manifest = newManifest(source, settings, plan, snapshot.id);
     if (previous) {
       const note = resumeNote(previous, plan, snapshot.id);
       manifest.notes.push(...previous.notes, note);
       manifest.exportedAt = previous.exportedAt;
       onEvent({ type: 'note', message: note });
     }
+    await recordWhatFilesCannotHold(snapshot.coordinator, settings, plan, manifest, onEvent);
     const save = serialized(() => writeManifest(settings.outputDir, manifest));
     await save();
 
@@ -125,8 +155,21 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
         failures,
       );
     }
-    if (failures.length === 0) manifest.completedAt = new Date().toISOString();
-    await save();
+    if (failures.length === 0) {
+      manifest.completedAt = new Date().toISOString();
+      manifest.integrity = manifestIntegrity(manifest);
+    }
+    try {
+      await save();
+    } catch (err) {
+      // The files are written but metadata.json does not say so: a failure with its file, and the summary.
+      manifest.completedAt = null;
+      delete manifest.integrity;
+      failures.push({
+        table: MANIFEST_FILE,
+        error: `${(err as Error).message}; the export is not recorded as complete (make room, then run supamigrate export --resume)`,
+      });
+    }
     return done(manifest, failures);
   } finally {
     await snapshot.close();
@@ -134,14 +177,12 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
 }
 
 /** metadata.json as the run starts: every planned table pending (or kept, with --resume). */
-async function newManifest(
-  client: pg.Client,
+function newManifest(
+  source: ExportManifest['source'],
   settings: ExportSettings,
   plan: ExportPlan,
   snapshot: string | null,
-): Promise<ExportManifest> {
-  const server = (await client.query<{ version: string; database: string; user_name: string }>(SERVER_SQL))
-    .rows[0]!;
+): ExportManifest {
   const taken = new Set<string>();
   const tables = plan.tables.map(({ info, rowCount, method, ranges, kept }): ManifestTable => {
     // Every name is taken, kept tables' too, so that a new table never gets a kept one's file name.
@@ -155,12 +196,7 @@ async function newManifest(
     tool: { name: 'supamigrate', version: VERSION },
     exportedAt: new Date().toISOString(),
     completedAt: null,
-    source: {
-      serverVersion: server.version,
-      database: server.database,
-      user: server.user_name,
-      url: redactUrl(settings.dbUrl),
-    },
+    source,
     snapshot,
     format: settings.format,
     options: recordedOptions(settings),
@@ -169,5 +205,26 @@ async function newManifest(
     authUsers: null,
     authIdentities: null,
     notes: [],
+  };
+}
+
+/** What metadata.json records of the source: its server, database and identity (for --resume). */
+async function readSource(client: pg.Client, dbUrl: string): Promise<ExportManifest['source']> {
+  const server = (
+    await client.query<{
+      version: string;
+      database: string;
+      user_name: string;
+      database_oid: string;
+      system_identifier: string | null;
+    }>(SERVER_SQL)
+  ).rows[0]!;
+  return {
+    serverVersion: server.version,
+    database: server.database,
+    user: server.user_name,
+    url: redactUrl(dbUrl),
+    systemIdentifier: server.system_identifier,
+    databaseOid: Number(server.database_oid),
   };
 }

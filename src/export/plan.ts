@@ -3,6 +3,7 @@ import { OTHER_RELATIONS_SQL, SCHEMAS_SQL } from '../catalog/catalog.sql.js';
 import { dependencyOrder, type BrokenEdge } from '../catalog/dependency-order.js';
 import { readCatalog, readSequenceState } from '../catalog/read-catalog.js';
 import { isLargeTable, schemasToRead, selectTables } from '../catalog/select-tables.js';
+import { largeObjectColumns, type LargeObjectColumn } from '../catalog/large-objects.js';
 import type { TableInfo } from '../catalog/types.js';
 import { encodeTable, type EncodedTable } from '../codec/encode-column.js';
 import { countQuery } from '../codec/row-sql.js';
@@ -36,6 +37,8 @@ export interface PlannedExport extends PlannedTable {
 export interface ExportPlan {
   tables: PlannedExport[];
   brokenForeignKeys: BrokenEdge[];
+  /** Oid columns naming large objects, exported as numbers alone (--skip-large-objects). */
+  largeObjects: LargeObjectColumn[];
 }
 
 /** The seed's rule: a table streams when it has more rows than the threshold or is one of the large tables. */
@@ -60,6 +63,13 @@ export async function planExport(
   canSplit: boolean,
 ): Promise<ExportPlan> {
   const selected = await selectedTables(client, settings);
+  const largeObjects = await largeObjectColumns(client, selected);
+  if (largeObjects.length > 0 && !settings.skipLargeObjects) {
+    const columns = largeObjects.map((c) => `${c.schema}.${c.table}.${c.column} names ${c.objects}`);
+    throw new UsageError(
+      `large objects cannot be exported: ${columns.join(', ')} (oid values of pg_largeobject); give --skip-large-objects to export the oid values alone (the target's will name no object), or leave the table out with --exclude-table`,
+    );
+  }
   const { order, brokenEdges } = dependencyOrder(selected);
   const tables: PlannedExport[] = [];
   for (const info of order.map(encodeTable)) {
@@ -81,7 +91,7 @@ export async function planExport(
         : null;
     tables.push({ ...summary(info, rowCount, method, ranges?.length), info, ranges });
   }
-  return { tables, brokenForeignKeys: brokenEdges };
+  return { tables, brokenForeignKeys: brokenEdges, largeObjects };
 }
 
 /** The plan as the dry run and the `plan` event show it. */

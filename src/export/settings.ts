@@ -4,6 +4,7 @@ import type { ExportFormat } from '../format/file-layout.js';
 import type { ExportManifest } from '../format/manifest.js';
 import { DEFAULT_IO_TIMEOUT } from '../pg/io-timeout.js';
 import { DEFAULT_RETRIES } from '../pg/retry.js';
+import { UsageError } from '../errors.js';
 import { defaultJobs, SettingsProblems, type NumberOption } from '../settings.js';
 
 /** Tables with at least this many rows are read in parallel ranges (when --jobs allows). */
@@ -19,6 +20,11 @@ export interface ExportOptions {
   excludeTables?: string[];
   skipLarge?: boolean;
   skipAuth?: boolean;
+  /**
+   * Export the values of oid columns that name large objects (pg_largeobject) without the objects: the
+   * target's oids will name nothing. Without it, such a column stops the export. Default false.
+   */
+  skipLargeObjects?: boolean;
   /** Tables that always stream, and that --skip-large leaves out. Default: none. */
   largeTables?: string[];
   /** Tables with more rows than this stream (default 10,000). */
@@ -57,6 +63,7 @@ export interface ExportSettings {
   excludeTables: string[];
   skipLarge: boolean;
   skipAuth: boolean;
+  skipLargeObjects: boolean;
   largeTables: string[];
   streamingThreshold: number;
   format: ExportFormat;
@@ -82,6 +89,7 @@ export function parseExportSettings(options: ExportOptions): ExportSettings {
     excludeTables: options.excludeTables ?? [],
     skipLarge: options.skipLarge ?? false,
     skipAuth: options.skipAuth ?? false,
+    skipLargeObjects: options.skipLargeObjects ?? false,
     largeTables: options.largeTables ?? [],
     streamingThreshold: check.integer(
       options.streamingThreshold,
@@ -109,9 +117,40 @@ export function parseExportSettings(options: ExportOptions): ExportSettings {
   return settings;
 }
 
-/** A resumed export keeps the choices of the run it finishes: its tables, schemas and format. */
-export function resumedSettings(settings: ExportSettings, previous: ExportManifest): ExportSettings {
+/**
+ * A resumed export keeps the choices of the run it finishes: its tables, schemas and format. An option
+ * given that differs from the recorded choice is refused (a UsageError naming each), never ignored.
+ */
+export function resumedSettings(
+  settings: ExportSettings,
+  previous: ExportManifest,
+  given: ExportOptions = { dbUrl: settings.dbUrl },
+): ExportSettings {
   const o = previous.options;
+  const differ: string[] = [];
+  const compare = (flag: string, value: unknown, recorded: unknown) => {
+    if (value === undefined || recorded === undefined) return;
+    if (JSON.stringify(value) !== JSON.stringify(recorded))
+      differ.push(`${flag} ${JSON.stringify(value)} (it used ${JSON.stringify(recorded)})`);
+  };
+  compare('format', given.format, previous.format);
+  compare('schemas', given.schemas?.length ? given.schemas : undefined, o.schemas);
+  compare('tables', given.tables, o.tables);
+  compare('excludeTables', given.excludeTables, o.excludeTables);
+  compare('skipLarge', given.skipLarge, o.skipLarge);
+  compare('skipAuth', given.skipAuth, o.skipAuth);
+  compare('skipLargeObjects', given.skipLargeObjects, o.skipLargeObjects ?? false);
+  compare('largeTables', given.largeTables, o.largeTables);
+  compare(
+    'streamingThreshold',
+    given.streamingThreshold === undefined ? undefined : settings.streamingThreshold,
+    o.streamingThreshold,
+  );
+  if (differ.length > 0) {
+    throw new UsageError(
+      `cannot resume the export in ${settings.outputDir} with other choices than its first run: ${differ.join(', ')}; leave them out, or start over with force`,
+    );
+  }
   return {
     ...settings,
     schemas: o.schemas ?? settings.schemas,
@@ -119,6 +158,7 @@ export function resumedSettings(settings: ExportSettings, previous: ExportManife
     excludeTables: o.excludeTables ?? settings.excludeTables,
     skipLarge: o.skipLarge ?? settings.skipLarge,
     skipAuth: o.skipAuth ?? settings.skipAuth,
+    skipLargeObjects: o.skipLargeObjects ?? settings.skipLargeObjects,
     largeTables: o.largeTables ?? settings.largeTables,
     streamingThreshold: o.streamingThreshold ?? settings.streamingThreshold,
     format: previous.format,
@@ -132,6 +172,7 @@ export const recordedOptions = (s: ExportSettings): ExportManifest['options'] =>
   excludeTables: s.excludeTables,
   skipLarge: s.skipLarge,
   skipAuth: s.skipAuth,
+  skipLargeObjects: s.skipLargeObjects,
   largeTables: s.largeTables,
   streamingThreshold: s.streamingThreshold,
   jobs: s.jobs,

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, open, rename, rm } from 'node:fs/promises';
+import { chmod, lstat, open, rename, rm } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
 import { basename, dirname, join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -65,6 +66,50 @@ export async function writeFileAtomically(
  * it. For metadata.json, import-state.json and user-map.json, which are rewritten while in use.
  */
 export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
+  await writeTextAtomically(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Refuses to replace files that exist (a UsageError naming them) unless `force`: files written for the
+ * user (user maps, provider exports) are replaced only when asked, as `export` replaces an export.
+ */
+export async function refuseToOverwrite(paths: readonly string[], force: boolean): Promise<void> {
+  if (force) return;
+  const existing: string[] = [];
+  for (const path of paths) {
+    const found = await lstat(path).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? false : Promise.reject(err)),
+    );
+    if (found) existing.push(path);
+  }
+  if (existing.length > 0) {
+    throw new UsageError(
+      `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}: not replaced (give --force to replace ${existing.length === 1 ? 'it' : 'them'})`,
+    );
+  }
+}
+
+/** A failed write as the user reads it: which file, and why in words (ENOSPC → "the disk is full"). */
+export function writeFailure(path: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOSPC'
+      ? 'the disk is full (ENOSPC)'
+      : code === 'EDQUOT'
+        ? 'the disk quota is exhausted (EDQUOT)'
+        : code === 'EACCES' || code === 'EPERM'
+          ? `permission denied (${code})`
+          : code === 'EROFS'
+            ? 'read-only file system (EROFS)'
+            : code === 'EISDIR'
+              ? 'a directory is in the way (EISDIR)'
+              : (err as Error).message;
+  return new Error(`cannot write ${path}: ${why}`, { cause: err });
+}
+
+/** Writes text to `path` the way writeJsonAtomically writes JSON: mode 0600 whatever was there before. */
+export async function writeTextAtomically(path: string, text: string): Promise<void> {
   const temp = partialPath(path);
   try {
     const handle = await open(temp, 'w', 0o600);
@@ -72,14 +117,16 @@ export async function writeJsonAtomically(path: string, value: unknown): Promise
       // open() keeps the mode of a temporary file an earlier run left behind; the renamed file must be
       // 0600 whatever was there before (it replaces the old file, and with it the old file's mode).
       await handle.chmod(0o600);
-      await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`);
+      await handle.writeFile(text);
       await handle.sync();
     } finally {
       await handle.close();
     }
   } catch (err) {
     await rm(temp, { force: true });
-    throw err;
+    throw writeFailure(path, err);
   }
-  await rename(temp, path);
+  await rename(temp, path).catch((err: unknown) => {
+    throw writeFailure(path, err);
+  });
 }

@@ -38,7 +38,11 @@ async function checkFile(dir: string, f: ExpectedFile): Promise<string | undefin
   const path = exportPath(dir, f.file);
   let size: number;
   try {
-    size = (await stat(path)).size;
+    const info = await stat(path);
+    if (!info.isFile()) {
+      return `${f.file} (${f.label}) in ${dir} is ${info.isDirectory() ? 'a directory' : 'not a regular file'}, not the exported file`;
+    }
+    size = info.size;
   } catch {
     return `${f.file} (${f.label}) is missing from ${dir}`;
   }

@@ -169,6 +169,28 @@ export const recordedOptionsSchema = z.strictObject({
   largeTables: strings.optional(),
   streamingThreshold: count.optional(),
   jobs: z.int().min(1).optional(),
+  /** Columns of large-object oids exported as the numbers alone (the objects are not exported). */
+  skipLargeObjects: z.boolean().optional(),
+});
+
+/** A sequence that no column owns or defaults to: its position, for the import to set (pending there). */
+const standaloneSequenceSchema = z.strictObject({
+  schema: text,
+  name: text,
+  /** The value it last handed out (setval's value), as text: it may exceed 2^53. */
+  lastValue: text,
+  /** false: nextval returns lastValue itself (never used since created or reset). */
+  isCalled: z.boolean(),
+});
+
+const hexSha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256: 64 lowercase hex digits');
+
+/** Written at completion: see manifest-digest.ts. */
+const integritySchema = z.strictObject({
+  /** sha256 of the canonical JSON of `entries`. */
+  sha256: hexSha256,
+  /** sha256 of each protected entry's canonical JSON, by name (`table public.devices`, `authUsers`, …). */
+  entries: z.record(z.string(), hexSha256),
 });
 
 export const manifestSchema = z
@@ -177,7 +199,16 @@ export const manifestSchema = z
     tool: z.strictObject({ name: z.literal('supamigrate'), version: text }),
     exportedAt: text,
     completedAt: orNull(text),
-    source: z.strictObject({ serverVersion: text, database: text, user: text, url: text }),
+    source: z.strictObject({
+      serverVersion: text,
+      database: text,
+      user: text,
+      url: text,
+      /** pg_control_system()'s system_identifier (null when the role may not read it); absent before 0.2. */
+      systemIdentifier: orNull(text).optional(),
+      /** The database's oid: a database dropped and created again under its name has another. */
+      databaseOid: count.optional(),
+    }),
     /** The snapshot every table was read in (pg_export_snapshot), or null when read in one transaction. */
     snapshot: orNull(text),
     format: z.enum(['json', 'ndjson']),
@@ -187,7 +218,11 @@ export const manifestSchema = z
     brokenForeignKeys: z.array(brokenEdgeSchema),
     authUsers: fileEntrySchema.nullable(),
     authIdentities: fileEntrySchema.nullable(),
+    /** Sequences of the exported schemas that no exported column uses (absent before supamigrate had it). */
+    sequences: z.array(standaloneSequenceSchema).optional(),
     notes: strings,
+    /** Digests of the entries, written when the export completes (absent before supamigrate had it). */
+    integrity: integritySchema.optional(),
   })
   .superRefine((manifest, ctx) => {
     // Two entries for one table would load it twice; two entries for one file would read it twice.

@@ -7,6 +7,7 @@ import {
   type ExportManifest,
   type ManifestTable,
 } from './manifest-schema.js';
+import { checkIntegrity } from './manifest-digest.js';
 import { parseOrRefuse, readJsonFile } from './parse-file.js';
 
 /*
@@ -80,5 +81,8 @@ export async function readManifest(dir: string): Promise<ExportManifest> {
       `${path} is not a supamigrate metadata.json of format version ${MANIFEST_FORMAT_VERSION}${why}`,
     );
   }
-  return parseOrRefuse(manifestSchema, json, path);
+  const manifest = parseOrRefuse(manifestSchema, json, path);
+  // Before anything acts on it: its entries must be those export wrote (manifest-digest.ts).
+  checkIntegrity(manifest, path);
+  return manifest;
 }

@@ -28,7 +28,9 @@ export async function readJsonFile(path: string, messages: JsonFileMessages): Pr
     throw new UsageError(
       code === 'ENOENT' && messages.notFound !== null
         ? messages.notFound
-        : `Cannot read ${path}: ${(err as Error).message}`,
+        : code === 'EISDIR'
+          ? `Cannot read ${path}: it is a directory, not a file`
+          : `Cannot read ${path}: ${(err as Error).message}`,
       { cause: err },
     );
   }

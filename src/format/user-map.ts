@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { writeJsonAtomically } from './atomic-write.js';
+import { refuseToOverwrite, writeJsonAtomically } from './atomic-write.js';
 import { parseOrRefuse, readJsonFile } from './parse-file.js';
 
 /*
@@ -55,8 +55,16 @@ export type UserMapping = z.infer<typeof mappingSchema>;
 export type UnmatchedUser = z.infer<typeof unmatchedSchema>;
 export type UserMap = z.infer<typeof userMapSchema>;
 
-/** Writes the map under a temporary name then renames it (mode 0600: it holds emails). */
-export async function writeUserMap(path: string, map: UserMap): Promise<void> {
+/**
+ * Writes the map under a temporary name then renames it (mode 0600: it holds emails). An existing file
+ * is replaced only with `force` (a UsageError otherwise).
+ */
+export async function writeUserMap(
+  path: string,
+  map: UserMap,
+  options: { force?: boolean } = {},
+): Promise<void> {
+  await refuseToOverwrite([path], options.force ?? false);
   await writeJsonAtomically(path, map);
 }
 

@@ -82,9 +82,15 @@ export async function loadTable(
       ]);
       copied = inserted.rowCount ?? 0;
     }
-    if (decoder.rowCount !== part.rowCount || copied !== part.rowCount) {
+    if (decoder.rowCount !== part.rowCount) {
       throw new IntegrityError(
         `${part.file} holds ${decoder.rowCount} rows but metadata.json says ${part.rowCount}`,
+      );
+    }
+    if (copied !== decoder.rowCount) {
+      // The file is whole; the target took another number of its rows (a trigger that skips rows, a rule).
+      throw new IntegrityError(
+        `${part.file}: the target stored ${copied} of its ${decoder.rowCount} rows (a trigger or rule on the table dropped or added rows)`,
       );
     }
     let inserted = copied;

@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
 import { stringify } from 'csv-stringify/sync';
+import { refuseToOverwrite, writeTextAtomically } from '../format/atomic-write.js';
 import type { AuthUser } from './auth-users.js';
 import { normalizePhone } from './map-users.js';
 
@@ -131,11 +131,13 @@ function plainUser(u: AuthUser): Record<string, unknown> {
 /**
  * Writes the auth users in the format a new provider imports (mode 0600: they hold password hashes).
  * Soft-deleted users and users without an email (Clerk: without email and phone) are left out and listed.
+ * A file that exists is replaced only with `force` (a UsageError naming it otherwise, nothing written).
  */
 export async function exportUsersForProvider(
   users: readonly AuthUser[],
   format: ProviderFormat,
   out: string,
+  options: { force?: boolean } = {},
 ): Promise<ProviderExportResult> {
   const result: ProviderExportResult = {
     files: [],
@@ -156,19 +158,18 @@ export async function exportUsersForProvider(
     if (format === 'clerk' && u.email && !u.email_confirmed_at) result.unconfirmedEmail.push(u.id);
   }
   result.exported = chosen.length;
-  const write = async (path: string, text: string) => {
-    await writeFile(path, text, { mode: 0o600 });
-    result.files.push(path);
-  };
-  if (format === 'clerk') await write(out, `${JSON.stringify(chosen.map(clerkUser), null, 2)}\n`);
-  else if (format === 'json') await write(out, `${JSON.stringify(chosen.map(plainUser), null, 2)}\n`);
+  // Every file is built first, so that none is written when one of them may not be replaced.
+  const files: [path: string, text: string][] = [];
+  const write = (path: string, text: string) => void files.push([path, text]);
+  if (format === 'clerk') write(out, `${JSON.stringify(chosen.map(clerkUser), null, 2)}\n`);
+  else if (format === 'json') write(out, `${JSON.stringify(chosen.map(plainUser), null, 2)}\n`);
   else if (format === 'csv') {
     const rows = chosen.map(plainUser).map((r) => ({
       ...r,
       userMetadata: JSON.stringify(r.userMetadata),
       appMetadata: JSON.stringify(r.appMetadata),
     }));
-    await write(out, stringify(rows, { header: true, columns: Object.keys(plainUser({ id: '' })) }));
+    write(out, stringify(rows, { header: true, columns: Object.keys(plainUser({ id: '' })) }));
   } else {
     // Auth0 takes files of at most 500 KB: more users go to out-2.json, out-3.json, …
     const chunks: string[][] = [[]];
@@ -184,8 +185,17 @@ export async function exportUsersForProvider(
     }
     for (const [i, chunk] of chunks.entries()) {
       const path = i === 0 ? out : out.replace(/(\.json)?$/, `-${i + 1}.json`);
-      await write(path, `[\n${chunk.join(',\n')}\n]\n`);
+      write(path, `[\n${chunk.join(',\n')}\n]\n`);
     }
+  }
+  await refuseToOverwrite(
+    files.map(([path]) => path),
+    options.force ?? false,
+  );
+  // Mode 0600 on every file, also one that existed with another mode (they hold password hashes).
+  for (const [path, text] of files) {
+    await writeTextAtomically(path, text);
+    result.files.push(path);
   }
   return result;
 }

@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import type pg from 'pg';
 import { selectEntries } from '../format/select-entries.js';
 
 import { checkExportFiles } from '../format/file-integrity.js';
-import { readManifest, tableFiles, type ManifestTable } from '../format/manifest.js';
+import { MANIFEST_FILE, readManifest, tableFiles, type ManifestTable } from '../format/manifest.js';
+import { integrityNote } from '../format/manifest-digest.js';
 import { findUserColumns, type UserColumn } from '../format/user-columns.js';
 import { connect } from '../pg/connect.js';
 import { displayName } from '../pg/sql.js';
@@ -10,6 +12,7 @@ import type { UserMap } from '../format/user-map.js';
 import type { NumberOption } from '../settings.js';
 import { checkVerifyOptions } from './settings.js';
 import { readCatalog } from '../catalog/read-catalog.js';
+import { tablesMissingFromExport } from './missing-tables.js';
 import { verifyTable, type Side, type TableVerification } from './verify-table.js';
 import { loadReverseUserMap, reverseMappedValues } from './user-map-sql.js';
 
@@ -41,6 +44,13 @@ export interface VerifyResult {
   ok: boolean;
   /** Problems with files outside the tables (auth users). */
   fileProblems: string[];
+  /**
+   * Tables of the source that the export's choices select but metadata.json has no entry for (checked
+   * with a source, when verify is not limited to some tables): each is a problem.
+   */
+  missingFromExport: string[];
+  /** What the reader should know: e.g. a manifest without an integrity record. */
+  notes: string[];
 }
 
 /**
@@ -53,6 +63,7 @@ export interface VerifyResult {
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const { ioTimeout } = checkVerifyOptions(options);
   const manifest = await readManifest(options.inputDir);
+  const note = integrityNote(manifest, join(options.inputDir, MANIFEST_FILE));
   const selected = selectEntries(manifest.tables, options.tables ?? []);
   const userColumns: UserColumn[] = options.userMap
     ? findUserColumns(selected, options.userColumns ?? [])
@@ -108,6 +119,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         ])
       : [];
 
+    const missingFromExport =
+      source && !options.tables?.length ? await tablesMissingFromExport(source, manifest) : [];
+
     const results: TableVerification[] = [];
     for (const table of selected) {
       if (table.state !== 'complete') {
@@ -143,8 +157,13 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     return {
       tables: results,
       sides,
-      ok: results.every((r) => r.status === 'match') && fileProblems.length === 0,
+      ok:
+        results.every((r) => r.status === 'match') &&
+        fileProblems.length === 0 &&
+        missingFromExport.length === 0,
       fileProblems,
+      missingFromExport,
+      notes: note ? [note] : [],
     };
   } finally {
     for (const c of clients) await c.end().catch(() => undefined);

@@ -25,7 +25,9 @@ describe('user-map.json', () => {
     const path = join(await tempDir(), 'user-map.json');
     await writeFile(path, '{}');
     await chmod(path, 0o644);
-    await writeUserMap(path, map());
+    await expect(writeUserMap(path, map())).rejects.toThrow(/already exists: not replaced \(give --force/);
+    expect((await stat(path)).mode & 0o777).toBe(0o644);
+    await writeUserMap(path, map(), { force: true });
     expect(await readUserMap(path)).toEqual(map());
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect(await readFile(path, 'utf8')).toMatch(/^\{\n {2}"mappings"/);

@@ -259,4 +259,44 @@ describe('users: map, provider export, import with user-id rewriting', () => {
     const { stat } = await import('node:fs/promises');
     expect(((await stat(join(dir, 'cli-auth0.json'))).mode & 0o777).toString(8)).toBe('600');
   });
+
+  it('users export / users map onto an existing 0644 file: refused without --force, 0600 with it', async () => {
+    const { chmod, stat } = await import('node:fs/promises');
+    const mode = async (path: string) => ((await stat(path)).mode & 0o777).toString(8);
+    for (const [command, extra] of [
+      ['export', ['--format', 'clerk']],
+      ['map', ['--new-users', join(dir, 'new-users.json')]],
+    ] as const) {
+      const out = join(dir, `existing-${command}.json`);
+      await writeFile(out, 'old contents\n');
+      await chmod(out, 0o644);
+      const args = ['users', command, '-i', dir, ...extra, '--out', out];
+      const refused = await cli(args);
+      expect(refused.code, command).toBe(2);
+      expect(refused.stderr.trim()).toBe(
+        `supamigrate: ${out} already exists: not replaced (give --force to replace it)`,
+      );
+      expect(await readFile(out, 'utf8')).toBe('old contents\n');
+      expect(await mode(out)).toBe('644');
+      const forced = await cli([...args, '--force']);
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(await mode(out)).toBe('600');
+      expect(await readFile(out, 'utf8')).not.toBe('old contents\n');
+    }
+  });
+
+  it('users export names its default file users.<format>.json, or users.csv', async () => {
+    const cwd = await tempDir('users_cwd');
+    const { execFile } = await import('node:child_process');
+    const bin = new URL('../../bin/supamigrate.js', import.meta.url).pathname;
+    for (const format of ['csv', 'clerk']) {
+      await new Promise<void>((resolve, reject) =>
+        execFile('node', [bin, 'users', 'export', '-i', dir, '--format', format], { cwd }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
+    }
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(cwd)).sort()).toEqual(['users.clerk.json', 'users.csv']);
+  });
 });

@@ -26,6 +26,7 @@ interface ExportFlags {
   largeTables?: string[];
   streamingThreshold?: string;
   skipLarge?: boolean;
+  skipLargeObjects?: boolean;
   skipAuth?: boolean;
   dryRun?: boolean;
   format: string;
@@ -60,6 +61,10 @@ export function registerExport(program: Command): void {
       `stream tables with more rows than this (default: ${DEFAULT_STREAMING_THRESHOLD})`,
     )
     .option('--skip-large', 'leave the --large-tables out')
+    .option(
+      '--skip-large-objects',
+      'export oid columns that name large objects as their values alone (the objects are not exported)',
+    )
     .option('--skip-auth', 'do not export auth.users and auth.identities')
     .option('--format <format>', 'json (one array per file) or ndjson (one row per line)', 'json')
     .option('-j, --jobs <n>', `tables exported at once, sharing one snapshot (default: ${defaultJobs()})`)
@@ -109,6 +114,7 @@ async function runExport(flags: ExportFlags, command?: Command): Promise<number>
     largeTables: flags.largeTables,
     streamingThreshold: flags.streamingThreshold,
     skipLarge: flags.skipLarge,
+    skipLargeObjects: flags.skipLargeObjects,
     skipAuth: flags.skipAuth,
     format: flags.format,
     jobs: flags.jobs,
@@ -132,6 +138,14 @@ async function runExport(flags: ExportFlags, command?: Command): Promise<number>
     display.stop();
   }
 
+  if (result.nothingToResume) {
+    if (flags.json) {
+      process.stdout.write(
+        `${JSON.stringify({ outputDir: result.outputDir, complete: true, nothingToResume: result.nothingToResume })}\n`,
+      );
+    } else console.log(result.nothingToResume);
+    return 0;
+  }
   if (result.dryRun) {
     if (flags.json) {
       process.stdout.write(
@@ -245,6 +259,7 @@ function resumeConflicts(command: Command): string[] {
     ['streamingThreshold', '--streaming-threshold'],
     ['skipLarge', '--skip-large'],
     ['skipAuth', '--skip-auth'],
+    ['skipLargeObjects', '--skip-large-objects'],
   ]
     .filter(([key]) => given(key!))
     .map(([, option]) => option!);

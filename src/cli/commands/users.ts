@@ -19,6 +19,7 @@ interface MapFlags {
   emailField: string;
   phoneField: string;
   json?: boolean;
+  force?: boolean;
 }
 
 interface ExportFlags {
@@ -26,6 +27,7 @@ interface ExportFlags {
   format?: string;
   out?: string;
   json?: boolean;
+  force?: boolean;
 }
 
 export function registerUsers(program: Command): void {
@@ -45,6 +47,7 @@ export function registerUsers(program: Command): void {
     .option('--email-field <name>', "the new users' email field", 'email')
     .option('--phone-field <name>', "the new users' phone field", 'phone')
     .option('--json', 'print the result as JSON on stdout')
+    .option('--force', 'replace the --out file if it exists')
     .addHelpText(
       'after',
       '\nExample:\n  supamigrate users map --new-users clerk-users.json --id-field clerk_id --out user-map.json',
@@ -63,7 +66,7 @@ export function registerUsers(program: Command): void {
           }),
         ]);
         const map = mapUsers(oldUsers, newUsers);
-        await writeUserMap(flags.out, map);
+        await writeUserMap(flags.out, map, { force: flags.force ?? false });
         const reasons = new Map<string, number>();
         for (const u of map.unmatched) reasons.set(u.reason, (reasons.get(u.reason) ?? 0) + 1);
         if (flags.json) {
@@ -90,8 +93,9 @@ export function registerUsers(program: Command): void {
     .description('write the auth users in a format the new provider imports, keeping bcrypt password hashes')
     .option('-i, --input-dir <path>', 'the export directory (holds auth_users.json)', './migration-data')
     .option('--format <format>', `one of ${PROVIDER_FORMATS.join(', ')}`)
-    .option('--out <file>', 'where to write (default: users.<format>.json or .csv)')
+    .option('--out <file>', 'where to write (default: users.<format>.json, or users.csv)')
     .option('--json', 'print the result as JSON on stdout')
+    .option('--force', 'replace the --out file(s) if they exist')
     .addHelpText(
       'after',
       '\nExamples:\n  supamigrate users export --format clerk --out clerk-users.json\n  supamigrate users export --format auth0 --out auth0-users.json',
@@ -104,9 +108,9 @@ export function registerUsers(program: Command): void {
           ? check.oneOf<ProviderFormat>(flags.format, '--format', PROVIDER_FORMATS, 'json')
           : 'json';
         check.done();
-        const out = flags.out ?? `./users.${format}.${format === 'csv' ? 'csv' : 'json'}`;
+        const out = flags.out ?? (format === 'csv' ? './users.csv' : `./users.${format}.json`);
         const users = await readAuthUsers(flags.inputDir);
-        const result = await exportUsersForProvider(users, format, out);
+        const result = await exportUsersForProvider(users, format, out, { force: flags.force ?? false });
         if (flags.json) {
           process.stdout.write(`${JSON.stringify(result)}\n`);
           return 0;

@@ -100,11 +100,14 @@ export function tableLine(t: TableVerification): string {
 
 function printSummary(result: VerifyResult): void {
   for (const p of result.fileProblems) console.log(`✗ ${p}`);
+  for (const t of result.missingFromExport)
+    console.log(`✗ ${t}: in the source, not in the export (created since, or its entry removed)`);
   const bad = result.tables.filter((t) => t.status !== 'match');
   const compared = result.sides.join(', ');
   console.log(
-    bad.length === 0 && result.fileProblems.length === 0
+    bad.length === 0 && result.fileProblems.length === 0 && result.missingFromExport.length === 0
       ? `\n${result.tables.length === 1 ? 'The table matches' : `All ${plural(result.tables.length, 'table')} match`} (${compared}): same row counts and content checksums.`
-      : `\n${bad.length} of ${plural(result.tables.length, 'table')} differ (${compared}): ${bad.map((t) => displayName(t)).join(', ')}`,
+      : `\n${bad.length} of ${plural(result.tables.length, 'table')} differ (${compared}): ${bad.map((t) => displayName(t)).join(', ')}${result.missingFromExport.length > 0 ? `; ${plural(result.missingFromExport.length, 'source table')} not in the export` : ''}`,
   );
+  for (const note of result.notes) console.log(`note: ${note}`);
 }

@@ -1,0 +1,58 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { exportDatabase } from '../../src/export/export-database.js';
+import { readManifest } from '../../src/format/manifest.js';
+import { cli } from '../support/cli.js';
+import { connectTo, createDatabase, tempDir } from '../support/db.js';
+
+describe('export: large objects and sequences no column uses', () => {
+  let url: string;
+
+  beforeAll(async () => {
+    url = await createDatabase('lo');
+    await (
+      await connectTo(url)
+    ).query(
+      `
+      create domain lo as oid;
+      create table docs (id int primary key, file oid, thumb lo);
+      insert into docs values (1, lo_from_bytea(0, 'hello'), null), (2, lo_from_bytea(0, 'world'), null), (3, null, null);
+      create table plain (id int primary key, o oid);
+      insert into plain values (1, 12345);
+      create table items (id serial primary key, n bigint default nextval('shared_seq'));
+      create sequence counter;
+      select setval('counter', 42);
+      create sequence never_used start 7;
+    `.replace('create table items', 'create sequence shared_seq; create table items'),
+    );
+  });
+
+  it('refuses a table whose oid column names large objects, naming schema.table.column and the count', async () => {
+    const dir = join(await tempDir('lo'), 'out');
+    await expect(exportDatabase({ dbUrl: url, outputDir: dir, skipAuth: true })).rejects.toThrow(
+      /^large objects cannot be exported: public\.docs\.file names 2 \(oid values of pg_largeobject\); give --skip-large-objects/,
+    );
+    expect(await readdir(dir).catch(() => [])).not.toContain('metadata.json');
+    const run = await cli(['export', '--db-url', url, '-o', dir, '--skip-auth', '--dry-run']);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/public\.docs\.file names 2/);
+  });
+
+  it('with --skip-large-objects exports the oid values, noted in metadata.json; records standalone sequences', async () => {
+    const dir = join(await tempDir('lo_skip'), 'out');
+    const run = await cli(['export', '--db-url', url, '-o', dir, '--skip-auth', '--skip-large-objects']);
+    expect(run.code, run.stderr).toBe(0);
+    const manifest = await readManifest(dir);
+    expect(manifest.options.skipLargeObjects).toBe(true);
+    expect(manifest.notes.join('\n')).toMatch(
+      /--skip-large-objects: the large objects named by public\.docs\.file \(2\) were not exported/,
+    );
+    expect(manifest.tables.find((t) => t.name === 'docs')!.rowCount).toBe(3);
+    expect(manifest.sequences).toEqual([
+      { schema: 'public', name: 'counter', lastValue: '42', isCalled: true },
+      { schema: 'public', name: 'never_used', lastValue: '7', isCalled: false },
+    ]);
+  });
+});
