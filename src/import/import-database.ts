@@ -113,6 +113,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     const spare: (pg.Client | undefined)[] = await openConnections(
       settings.targetUrl,
       Math.min(settings.jobs, units),
+      settings.ioTimeout,
     );
     try {
       if (settings.truncate) emit({ type: 'phase', phase: 'truncating the target tables' });
@@ -153,7 +154,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       );
     }
     // The coordinator sat idle during the load: if its connection died meanwhile, a new one.
-    const live = await liveCoordinator(coordinator, settings.targetUrl);
+    const live = await liveCoordinator(coordinator, settings.targetUrl, settings.ioTimeout);
     try {
       emit({ type: 'phase', phase: 'checking foreign keys' });
       const loadedNow = new Set(result.loaded.map((l) => `${l.schema}\u0000${l.name}`));

@@ -9,10 +9,10 @@ import { forgetTables, type Progress } from './progress.js';
  * Opens the connections the load will use before anything is emptied, so that a target without room for
  * --jobs connections ("too many connections") refuses the import while the target is still untouched.
  */
-export async function openConnections(url: string, count: number): Promise<pg.Client[]> {
+export async function openConnections(url: string, count: number, ioTimeout?: number): Promise<pg.Client[]> {
   const opened: pg.Client[] = [];
   try {
-    for (let i = 0; i < count; i++) opened.push(await connect(url, { role: 'target' }));
+    for (let i = 0; i < count; i++) opened.push(await connect(url, { role: 'target', ioTimeout }));
     return opened;
   } catch (err) {
     await Promise.all(opened.map((c) => c.end().catch(() => undefined)));
@@ -59,12 +59,13 @@ export async function truncateTables(
 export async function liveCoordinator(
   coordinator: pg.Client,
   url: string,
+  ioTimeout?: number,
 ): Promise<{ client: pg.Client; done: () => Promise<void> }> {
   const alive = await coordinator.query('SELECT 1').then(
     () => true,
     () => false,
   );
   if (alive) return { client: coordinator, done: () => Promise.resolve() };
-  const client = await connect(url, { role: 'target' });
+  const client = await connect(url, { role: 'target', ioTimeout });
   return { client, done: () => client.end().catch(() => undefined) };
 }
