@@ -16,7 +16,7 @@ import { preflight, type ImportPreflight, type TriggerMode } from './preflight.j
 import { exportId, openProgress, PROGRESS_TABLE, type Progress } from './progress.js';
 import { resumePoint } from './resume.js';
 import { loadTables } from './run-loads.js';
-import { resetSequences } from './sequences.js';
+import { resetSequences, setStandaloneSequences } from './sequences.js';
 import { parseImportSettings, type ImportOptions, type ImportSettings } from './settings.js';
 import { liveCoordinator, openConnections, truncateTables } from './target-steps.js';
 import { checkUserColumns, scanUserColumns, UserIdRewriter } from './user-columns.js';
@@ -164,6 +164,14 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       result.violations = await checkForeignKeys(live.client, await foreignKeysTouching(live.client, oids));
       emit({ type: 'phase', phase: 'setting sequences' });
       await setSequencesOn(live.client, pre, resume.alreadyLoaded, result);
+      if (manifest.sequences && selected.length === manifest.tables.length) {
+        const standalone = await setStandaloneSequences(live.client, manifest.sequences);
+        result.sequences.push(...standalone.done);
+        for (const message of standalone.notes) {
+          result.notes.push(message);
+          emit({ type: 'note', message });
+        }
+      }
     } finally {
       await live.done();
     }

@@ -2,11 +2,12 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportDatabase } from '../../src/export/export-database.js';
+import { importDatabase } from '../../src/import/import-database.js';
 import { readManifest } from '../../src/format/manifest.js';
 import { cli } from '../support/cli.js';
 import { connectTo, createDatabase, tempDir } from '../support/db.js';
 
-describe('export: large objects and sequences no column uses', () => {
+describe('export and import: large objects and sequences no column uses', () => {
   let url: string;
 
   beforeAll(async () => {
@@ -54,5 +55,35 @@ describe('export: large objects and sequences no column uses', () => {
       { schema: 'public', name: 'counter', lastValue: '42', isCalled: true },
       { schema: 'public', name: 'never_used', lastValue: '7', isCalled: false },
     ]);
+  });
+
+  it('import sets the sequences no column uses to the source position, never backwards, and names one the target lacks', async () => {
+    const dir = join(await tempDir('seq'), 'out');
+    await exportDatabase({ dbUrl: url, outputDir: dir, skipAuth: true, skipLargeObjects: true });
+    const targetUrl = await createDatabase('seq_target');
+    const target = await connectTo(targetUrl);
+    await target.query(`
+      create domain lo as oid;
+      create table docs (id int primary key, file oid, thumb lo);
+      create table plain (id int primary key, o oid);
+      create sequence shared_seq;
+      create table items (id serial primary key, n bigint default nextval('shared_seq'));
+      create sequence counter;
+      select setval('shared_seq', 500);`);
+    const result = await importDatabase({ targetUrl, inputDir: dir });
+    expect(result.failures).toEqual([]);
+    expect(result.notes.join('\n')).toMatch(
+      /sequence public\.never_used \(used by no column\) is not in the target: its position \(7\) was not set/,
+    );
+    expect((await target.query(`select nextval('counter')::int as v`)).rows[0].v).toBe(43);
+    // shared_seq is used by a column's default: set past the data, never back from 500.
+    expect((await target.query(`select nextval('shared_seq')::int as v`)).rows[0].v).toBe(501);
+
+    // A target sequence already further on stays where it is; one never used gets the source's start.
+    await target.query(`select setval('counter', 1000); create sequence never_used start 7 minvalue 1`);
+    await target.query(`select setval('never_used', 3, false)`);
+    await importDatabase({ targetUrl, inputDir: dir, truncate: true });
+    expect((await target.query(`select nextval('counter')::int as v`)).rows[0].v).toBe(1001);
+    expect((await target.query(`select nextval('never_used')::int as v`)).rows[0].v).toBe(7);
   });
 });
