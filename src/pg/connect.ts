@@ -1,7 +1,12 @@
 import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { ConnectionError, UsageError } from '../errors.js';
-import { DEFAULT_IO_TIMEOUT, KEEPALIVE_DELAY_MS, watchInactivity } from './io-timeout.js';
+import {
+  backendStillWorking,
+  DEFAULT_IO_TIMEOUT,
+  KEEPALIVE_DELAY_MS,
+  watchInactivity,
+} from './io-timeout.js';
 import {
   ConninfoError,
   describeParams,
@@ -196,6 +201,27 @@ export function resolveOrThrow(url: string, role: DbRole): ResolvedConnection {
   }
 }
 
+function newClient(c: ResolvedConnection, tls: ConnectionOptions | null, options: ConnectOptions) {
+  return new pg.Client({
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    database: c.database,
+    // A function: pg then never reads .pgpass itself (with a deprecation warning), and a server that asks
+    // for a password nobody gave gets a clear message instead of a SCRAM error.
+    password: async () => {
+      if (c.password !== undefined) return c.password;
+      throw new MissingPasswordError('no password given');
+    },
+    ssl: tls ?? false,
+    options: c.options,
+    application_name: c.applicationName ?? options.applicationName ?? 'supamigrate',
+    connectionTimeoutMillis: options.connectTimeoutMs ?? c.connectTimeoutMs ?? 15_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+  });
+}
+
 /**
  * Opens one client with libpq's rules (URL or keyword form, PG* variables, .pgpass, sslmode) and
  * supamigrate's session settings. Failures become a `ConnectionError` whose message names the database
@@ -217,34 +243,16 @@ export async function connect(url: string, options: ConnectOptions): Promise<pg.
   for (let i = 0; i < attempts.length; i++) {
     const tls = attempts[i]!;
     const last = i === attempts.length - 1;
-    const client = new pg.Client({
-      host: c.host,
-      port: c.port,
-      user: c.user,
-      database: c.database,
-      // A function: pg then never reads .pgpass itself (with a deprecation warning), and a server that asks
-      // for a password nobody gave gets a clear message instead of a SCRAM error.
-      password: async () => {
-        if (c.password !== undefined) return c.password;
-        throw new MissingPasswordError('no password given');
-      },
-      ssl: tls ?? false,
-      options: c.options,
-      application_name: c.applicationName ?? options.applicationName ?? 'supamigrate',
-      connectionTimeoutMillis: options.connectTimeoutMs ?? c.connectTimeoutMs ?? 15_000,
-      keepAlive: true,
-      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
-    });
+    const client = newClient(c, tls, options);
     // An idle client whose server goes away emits 'error'; without a listener Node would crash the process.
     client.on('error', () => undefined);
     try {
       await client.connect();
-      watchInactivity(
-        client,
-        options.ioTimeout ?? DEFAULT_IO_TIMEOUT,
-        (seconds) =>
+      watchInactivity(client, options.ioTimeout ?? DEFAULT_IO_TIMEOUT, {
+        describe: (seconds) =>
           `no data from the ${options.role} database ${c.where} for ${seconds} s (--io-timeout): the connection was closed`,
-      );
+        stillWorking: (pid) => backendStillWorking(newClient(c, tls, options), pid),
+      });
       await client.query(SESSION_SETTINGS_SQL);
       connectionNotes.set(
         c.where,

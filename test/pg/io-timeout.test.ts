@@ -47,6 +47,16 @@ describe('--io-timeout: a connection carrying no data is closed, one moving data
   );
 
   it(
+    'a statement the server computes silently for longer than the timeout is left to finish',
+    async () => {
+      const client = await open(1);
+      const { rows } = await client.query<{ n: number }>('SELECT 7 AS n FROM pg_sleep(3.5)');
+      expect(rows[0]!.n).toBe(7);
+    },
+    HANG,
+  );
+
+  it(
     'a COPY FROM whose bytes the server stops taking fails the same way',
     async () => {
       const client = await open(1);
