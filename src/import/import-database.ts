@@ -266,6 +266,6 @@ async function setSequencesOn(
 function progressNotes(progress: Progress, resume: boolean): string[] {
   if (progress.available || resume) return [];
   return [
-    `no progress table (${PROGRESS_TABLE} cannot be created: ${progress.reason}): this import cannot be resumed with --resume, and a file retried after a lost connection cannot be told apart from one whose COMMIT landed`,
+    `no progress table (${PROGRESS_TABLE} cannot be created: ${progress.reason}): this import cannot be resumed with --resume (a file retried after a lost connection is still loaded exactly once: the retry asks the server whether its COMMIT landed)`,
   ];
 }

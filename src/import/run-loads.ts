@@ -7,6 +7,7 @@ import { isTransient, retryPolicy } from '../pg/retry.js';
 import { displayName, qualifiedName } from '../pg/sql.js';
 import { runPool } from '../pg/worker-pool.js';
 import type { ImportEvent } from './events.js';
+import { LoadAttempts } from './attempts.js';
 import { loadTable, type LoadResult } from './load-table.js';
 import type { TablePlan, TriggerMode } from './preflight.js';
 import { committedFile, forgetTables, recordFile, type CommittedFile, type Progress } from './progress.js';
@@ -94,6 +95,7 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
       ];
     }),
   );
+  const attempts = new LoadAttempts();
   const failedParent = (plan: TablePlan) =>
     [...parentsOf(plan)].find((p) => progress.get(p)!.errors.length > 0);
 
@@ -119,15 +121,21 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
         ctx.emit({ type: 'table-start', schema, name, rowCount });
       }
       // A retry after a lost connection: the COMMIT may have landed before the connection died.
-      const landed = await committedFile(client, ctx.progress, plan.entry, file.file);
+      const landed =
+        (await attempts.settleEarlier(file.file, client)) ??
+        (await committedFile(client, ctx.progress, plan.entry, file.file));
       if (landed) {
         state.rows[index] = landed.rows;
         state.results.push({ rows: landed.rows, inserted: landed.inserted, seconds: 0 });
         await settle(plan, state, ctx);
         return;
       }
+      attempts.started(file.file, client);
       const result = await loadTable(client, plan, file, {
-        beforeCommit: (counts) => recordFile(client, ctx.progress, plan.entry, file.file, counts),
+        beforeCommit: async (counts) => {
+          await recordFile(client, ctx.progress, plan.entry, file.file, counts);
+          await attempts.committing(file.file, client, counts);
+        },
         signal: settings.signal,
         dir: settings.inputDir,
         format: ctx.format,

@@ -242,5 +242,37 @@ describe('import integrity', () => {
         /--resume needs the progress table supamigrate\.import_progress in the target/,
       );
     });
+
+    it('a lost COMMIT acknowledgement on a table without a key: the retry asks the server, loads it once', async () => {
+      const url = await createDatabase('integ_role_ack');
+      const owner = await connectTo(url);
+      await owner.query(
+        `grant usage, create on schema public to ${quoteIdent(role)}; set role ${quoteIdent(role)};`,
+      );
+      await owner.query(SCHEMA);
+      await owner.query('reset role');
+      const as = new URL(url);
+      as.username = role;
+      as.password = 'pw';
+      let killed = 0;
+      loadTestHooks.afterCommit = async (client, file) => {
+        if (killed > 0 || !file.startsWith('public.logs')) return;
+        killed++;
+        const pid = (client as unknown as { processID: number }).processID;
+        await owner.query('select pg_terminate_backend($1)', [pid]);
+        await client.query('select 1'); // the connection is gone: this fails as a lost connection does
+      };
+      try {
+        const result = await importDatabase({ targetUrl: as.toString(), inputDir: dir, tables: ['logs'] });
+        expect(killed).toBe(1);
+        expect(result.failures).toEqual([]);
+      } finally {
+        loadTestHooks.afterCommit = undefined;
+      }
+      expect(await count(owner, 'logs')).toBe(200);
+      expect(
+        (await owner.query("select to_regclass('supamigrate.import_progress') as t")).rows[0].t,
+      ).toBeNull();
+    });
   });
 });

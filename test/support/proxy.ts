@@ -17,6 +17,8 @@ export interface ProxiedConnection {
   readonly bytes: Record<Direction, number>;
   /** Whether the client has sent a COPY (in a simple query message). */
   sawCopy: boolean;
+  /** The last COPY statement the client sent, if any. */
+  lastCopy?: string;
 }
 
 interface Conn extends ProxiedConnection {
@@ -97,6 +99,7 @@ export class FaultProxy {
   private counted = 0;
   private stallRule: StallRule | null = null;
   private dropCommit: ((c: ProxiedConnection) => boolean) | null = null;
+  private dropCommitKeepsOpen = false;
   private delayMs = 0;
   /** What happened, for a failing test's message. */
   readonly log: string[] = [];
@@ -173,10 +176,15 @@ export class FaultProxy {
 
   /**
    * The next COMMIT a connection accepted by `where` sends reaches the server; its reply is held, and the
-   * connection is cut 200 ms later. The client cannot know whether its transaction committed.
+   * connection is cut 200 ms later (or, with `keepOpen`, left open and silent: the backend lives on, idle).
+   * The client cannot know whether its transaction committed.
    */
-  dropCommitReply(where: (c: ProxiedConnection) => boolean = (c) => c.sawCopy): void {
+  dropCommitReply(
+    where: (c: ProxiedConnection) => boolean = (c) => c.sawCopy,
+    options: { keepOpen?: boolean } = {},
+  ): void {
     this.dropCommit = where;
+    this.dropCommitKeepsOpen = options.keepOpen === true;
   }
 
   async close(): Promise<void> {
@@ -197,13 +205,16 @@ export class FaultProxy {
     };
     this.conns.add(conn);
     const scanner = new QueryScanner((sql) => {
-      if (/^\s*copy\b/i.test(sql)) conn.sawCopy = true;
+      if (/^\s*copy\b/i.test(sql)) {
+        conn.sawCopy = true;
+        conn.lastCopy = sql;
+      }
       if (this.dropCommit && /^\s*commit\b/i.test(sql) && this.dropCommit(conn)) {
         this.dropCommit = null;
         conn.held.toClient = true;
         server.pause();
         this.log.push(`connection ${conn.index}: COMMIT sent on, its reply dropped`);
-        setTimeout(() => this.drop(conn), 200).unref();
+        if (!this.dropCommitKeepsOpen) setTimeout(() => this.drop(conn), 200).unref();
       }
     });
     let chain = Promise.resolve();
