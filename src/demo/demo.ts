@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { readAuthUsers } from '../users/auth-users.js';
 import { mapUsers } from '../users/map-users.js';
 import { writeUserMap, type UserMap } from '../format/user-map.js';
+import pg from 'pg';
 import { createSampleDatabase, createSampleSchema } from './fixtures.js';
 
 export interface DemoOptions {
@@ -76,6 +77,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const targetUrl = await server.createDatabase('new_target');
     log('Creating the target database: the same schema, no rows (what your migrations would create)…');
     await createSampleSchema(targetUrl);
+    await mirrorUsers(targetUrl, authUsers, userMap);
+    log(
+      `  with the users in its auth.users under their new ids (unmatched ones under their old ids), so foreign keys into auth.users resolve`,
+    );
     log(
       `Importing into the target, rewriting user ids (unmatched ids kept; also ${DEMO_USER_COLUMNS.join(', ')})…`,
     );
@@ -100,5 +105,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     return { export: exported, userMap, import: imported, verify: verified };
   } finally {
     await server.stop();
+  }
+}
+
+/**
+ * The target's auth.users, as the app's own users table would hold them after the move: one row per
+ * exported user, under the new provider's id (an unmatched user keeps its old one).
+ */
+async function mirrorUsers(
+  url: string,
+  users: readonly { id: string; email?: string | null }[],
+  map: UserMap,
+): Promise<void> {
+  const newId = new Map(map.mappings.map((m) => [m.oldId, m.newId]));
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(
+      `INSERT INTO auth.users (id, email, is_sso_user, is_anonymous)
+       SELECT id::uuid, email, false, email IS NULL FROM unnest($1::text[], $2::text[]) AS u(id, email)`,
+      [users.map((u) => newId.get(u.id) ?? u.id), users.map((u) => u.email ?? null)],
+    );
+  } finally {
+    await client.end();
   }
 }

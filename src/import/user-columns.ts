@@ -107,6 +107,7 @@ export async function checkUserColumns(
     );
   }
   const newIds = rewriter.newIds();
+  let absent: string[] | null | undefined; // the new ids auth.users lacks, read once (null: unreadable)
   for (const counts of rewriter.counts) {
     const plan = plans.find((p) => p.entry.schema === counts.schema && p.entry.name === counts.table)!;
     const target = plan.target.columns.find((c) => c.name === counts.column);
@@ -139,10 +140,29 @@ export async function checkUserColumns(
         f.references.table === 'users',
     );
     if (fk) {
-      notes.push(
-        `${label}: the target has foreign key ${fk.name} into auth.users; the new ids must exist in the target's auth.users, or the reference is broken`,
-      );
+      absent ??= await idsNotInAuthUsers(client, newIds);
+      if (absent === null || absent.length > 0) {
+        notes.push(
+          absent === null
+            ? `${label}: the target has foreign key ${fk.name} into auth.users, which this role cannot read: the new ids must exist there, or the import ends with this foreign key violated`
+            : `${label}: the target has foreign key ${fk.name} into auth.users, which lacks ${absent.length} of the ${newIds.length} new ids (e.g. ${absent[0]}): create those users there first, or the import ends with this foreign key violated`,
+        );
+      }
     }
   }
   return { problems, notes };
+}
+
+/** The ids of `ids` that the target's auth.users does not hold, or null when it cannot be read. */
+async function idsNotInAuthUsers(client: pg.Client, ids: readonly string[]): Promise<string[] | null> {
+  try {
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT n.id FROM unnest($1::text[]) AS n(id)
+        WHERE NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id::text = n.id)`,
+      [ids],
+    );
+    return rows.map((r) => r.id);
+  } catch {
+    return null;
+  }
 }

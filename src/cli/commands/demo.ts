@@ -1,3 +1,4 @@
+import { describeViolation } from '../../import/foreign-keys.js';
 import type { Command } from 'commander';
 import { runDemo } from '../../demo/demo.js';
 import { displayName } from '../../pg/sql.js';
@@ -81,6 +82,8 @@ export function registerDemo(program: Command): void {
           );
         }
         const failures = [...result.export.failures, ...(result.import?.failures ?? [])];
+        for (const v of result.import?.violations ?? [])
+          failures.push({ table: 'foreign key', error: describeViolation(v) });
         if (result.verify && !result.verify.ok)
           failures.push({ table: 'verify', error: 'source, files and target differ' });
         for (const f of failures) console.log(`✗ ${f.table}: ${f.error}`);
