@@ -1,9 +1,17 @@
+import { join } from 'node:path';
+import { integrityNote } from '../format/manifest-digest.js';
 import type pg from 'pg';
 import { readCatalog } from '../catalog/read-catalog.js';
 import { describeError, InterruptedError, UsageError } from '../errors.js';
 import { checkExportFiles } from '../format/file-integrity.js';
 import { stateKey, writeImportState } from '../format/import-state.js';
-import { readManifest, tableFiles, type ExportManifest, type ManifestTable } from '../format/manifest.js';
+import {
+  MANIFEST_FILE,
+  readManifest,
+  tableFiles,
+  type ExportManifest,
+  type ManifestTable,
+} from '../format/manifest.js';
 import { selectEntries } from '../format/select-entries.js';
 import { serialized } from '../format/serialized.js';
 import { findUserColumns, type UserColumn, type UserColumnCounts } from '../format/user-columns.js';
@@ -73,6 +81,8 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     });
     checked.problems.unshift(...resume.problems);
     checked.pre.notes.unshift(...resume.notes, ...progressNotes(progress, settings.resume));
+    const unrecorded = integrityNote(manifest, join(settings.inputDir, MANIFEST_FILE));
+    if (unrecorded) checked.pre.notes.unshift(unrecorded);
     const { pre, rewriter } = checked;
     const result: ImportResult = {
       dryRun: settings.dryRun,

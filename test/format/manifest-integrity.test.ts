@@ -116,7 +116,7 @@ describe('metadata.json integrity', () => {
     expect((await readdir(copy)).sort()).toEqual(files);
   });
 
-  it('reads a complete manifest written before the integrity record, with a note in verify', async () => {
+  it('reads a complete manifest written before the integrity record, with a note in verify and import', async () => {
     const old = join(await tempDir('integrity_old'), 'out');
     await cp(dir, old, { recursive: true });
     const json = JSON.parse(await readFile(join(old, 'metadata.json'), 'utf8')) as ExportManifest;
@@ -125,6 +125,10 @@ describe('metadata.json integrity', () => {
     const report = await verify({ inputDir: old, dbUrl: sourceUrl });
     expect(report.ok).toBe(true);
     expect(report.notes.join('\n')).toMatch(/has no integrity record \(written by an earlier supamigrate\)/);
+    const targetUrl = await createDatabase('integrity_old_tgt');
+    await (await connectTo(targetUrl)).query(SCHEMA);
+    const dry = await importDatabase({ inputDir: old, targetUrl, dryRun: true });
+    expect(dry.notes.join('\n')).toMatch(/has no integrity record \(written by an earlier supamigrate\)/);
   });
 
   it('verify names a source table of the exported schemas that the export does not hold', async () => {
