@@ -80,6 +80,23 @@ describe('export --resume', () => {
     await expect(
       exportDatabase({ dbUrl: sourceUrl, outputDir: dir, resume: true, tables: ['small'] }),
     ).rejects.toThrow(/tables \["small"\] \(it used \[\]\)/);
+    // The CLI: a differing choice is refused naming it; the first run's choices repeated are fine.
+    const other = await cli(['export', '--db-url', sourceUrl, '-o', dir, '--resume', '--format', 'ndjson']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/other choices than its first run: format "ndjson" \(it used "json"\)/);
+    const same = await cli([
+      'export',
+      '--db-url',
+      sourceUrl,
+      '-o',
+      dir,
+      '--resume',
+      '--format',
+      'json',
+      '--skip-auth',
+    ]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stderr).toMatch(/resumed/);
   });
 
   it('reads every part of a split table again when one part must be', async () => {

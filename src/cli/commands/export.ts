@@ -102,7 +102,7 @@ Examples:
 
 async function runExport(flags: ExportFlags, command?: Command): Promise<number> {
   // The library checks every option and owns every default; this maps flags, picks the database the
-  // way psql users expect, and refuses flags that --resume would ignore.
+  // way psql users expect, and refuses --force with --resume.
   const check = new SettingsProblems();
   if (flags.resume && command) check.problems.push(...resumeConflicts(command));
   const options: ExportOptions = {
@@ -116,7 +116,8 @@ async function runExport(flags: ExportFlags, command?: Command): Promise<number>
     skipLarge: flags.skipLarge,
     skipLargeObjects: flags.skipLargeObjects,
     skipAuth: flags.skipAuth,
-    format: flags.format,
+    // With --resume, the format is the first run's unless given (then it must be the same).
+    format: flags.resume && command?.getOptionValueSource('format') !== 'cli' ? undefined : flags.format,
     jobs: flags.jobs,
     splitRows: flags.splitRows,
     dryRun: flags.dryRun,
@@ -245,31 +246,13 @@ function printSummary(result: ExportResult): void {
 }
 
 /**
- * `--resume` finishes an export with the first run's choices, so options that would change them (or, with
- * --force, replace the export) are refused rather than silently ignored. Returns one problem, or none.
+ * `--resume` finishes an export with the first run's choices: options that repeat them are fine, options
+ * that differ are refused by the library (naming each); --force, which would replace the export, here.
  */
 function resumeConflicts(command: Command): string[] {
-  const given = (name: string) => command.getOptionValueSource(name) === 'cli';
-  const choices = [
-    ['format', '--format'],
-    ['schema', '--schema'],
-    ['table', '--table'],
-    ['excludeTable', '--exclude-table'],
-    ['largeTables', '--large-tables'],
-    ['streamingThreshold', '--streaming-threshold'],
-    ['skipLarge', '--skip-large'],
-    ['skipAuth', '--skip-auth'],
-    ['skipLargeObjects', '--skip-large-objects'],
-  ]
-    .filter(([key]) => given(key!))
-    .map(([, option]) => option!);
-  const reasons = [
-    ...(given('force') ? ['--force (which replaces the export instead of finishing it)'] : []),
-    ...(choices.length > 0 ? [`${choices.join(', ')} (a resumed export keeps the first run's choices)`] : []),
-  ];
-  return reasons.length > 0
+  return command.getOptionValueSource('force') === 'cli'
     ? [
-        `--resume cannot be combined with ${reasons.join(' or with ')}: leave them out (to start over instead, use --force without --resume)`,
+        '--resume cannot be combined with --force (which replaces the export instead of finishing it): leave one out',
       ]
     : [];
 }
