@@ -3,6 +3,7 @@ import { readCatalog } from '../catalog/read-catalog.js';
 import { encodeTable, type EncodedTable } from '../codec/encode-column.js';
 import { describeError } from '../errors.js';
 import type { ExportFormat } from '../format/file-layout.js';
+import { compressedName, type Compression } from '../format/compression.js';
 import type { ExportManifest, ManifestFile } from '../format/manifest.js';
 import { isComplete, markFailed, markFileComplete, newFileEntry } from '../format/manifest-state.js';
 import { displayName } from '../pg/sql.js';
@@ -20,7 +21,7 @@ type AuthKey = keyof Pick<ExportManifest, 'authUsers' | 'authIdentities'>;
 export async function exportAuthUsers(
   client: pg.Client,
   dir: string,
-  format: ExportFormat,
+  { format, compression }: { format: ExportFormat; compression: Compression | null },
   manifest: ExportManifest,
   previous: ExportManifest | null,
   emit: (e: ExportEvent) => void,
@@ -54,7 +55,7 @@ export async function exportAuthUsers(
   ];
   if (identities) files.push(['authIdentities', encodeTable(identities), AUTH_IDENTITIES_FILE]);
   for (const [key, table, stem] of files) {
-    const entry: ManifestFile = newFileEntry(`${stem}.${format}`, table.columns);
+    const entry: ManifestFile = newFileEntry(compressedName(`${stem}.${format}`, compression), table.columns);
     manifest[key] = entry;
     try {
       entry.rowCount = await exactCount(client, table);
@@ -65,6 +66,7 @@ export async function exportAuthUsers(
         dir,
         file: entry.file,
         format,
+        compression,
         method: 'stream',
         expectedRows: entry.rowCount,
         onRows: (rows) => emit({ type: 'table-progress', schema, name, rows, rowCount: entry.rowCount }),

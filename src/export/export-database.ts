@@ -5,6 +5,7 @@ import { SERVER_SQL } from '../catalog/catalog.sql.js';
 import { InterruptedError } from '../errors.js';
 import { exportPath } from '../format/export-path.js';
 import { tableFileName } from '../format/file-names.js';
+import { compressedName } from '../format/compression.js';
 import {
   MANIFEST_FILE,
   MANIFEST_FORMAT_VERSION,
@@ -128,6 +129,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
     await exportTables(snapshot, plan.tables, manifest, {
       dir: settings.outputDir,
       format: settings.format,
+      compression: settings.compression,
       jobs: settings.jobs,
       retries: settings.retries,
       emit: onEvent,
@@ -148,7 +150,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       await exportAuthUsers(
         snapshot.coordinator,
         settings.outputDir,
-        settings.format,
+        { format: settings.format, compression: settings.compression },
         manifest,
         previous,
         onEvent,
@@ -186,7 +188,7 @@ function newManifest(
   const taken = new Set<string>();
   const tables = plan.tables.map(({ info, rowCount, method, ranges, kept }): ManifestTable => {
     // Every name is taken, kept tables' too, so that a new table never gets a kept one's file name.
-    const file = tableFileName(info, settings.format, taken);
+    const file = compressedName(tableFileName(info, settings.format, taken), settings.compression);
     if (kept) return kept;
     const parts = ranges?.map((blocks, i) => ({ file: partFileName(file, i, ranges.length), blocks }));
     return newTableEntry(info, { file, parts, rowCount, method, snapshot });

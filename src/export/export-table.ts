@@ -6,6 +6,7 @@ import type { TableInfo } from '../catalog/types.js';
 import type { EncodedColumn } from '../codec/encode-column.js';
 import { IntegrityError } from '../errors.js';
 import { writeFileAtomically, type WrittenFile } from '../format/atomic-write.js';
+import { compressor, type Compression } from '../format/compression.js';
 import type { ExportMethod } from '../format/manifest.js';
 import { RowFramer, type ExportFormat } from '../format/file-layout.js';
 import { CopyBinaryToRows } from './copy-binary.js';
@@ -16,6 +17,8 @@ export interface TableExportTarget {
   dir: string;
   file: string;
   format: ExportFormat;
+  /** Compress the file as it is written (its name ends in .gz). */
+  compression?: Compression | null;
   method: ExportMethod;
   /** The exact count read in the same snapshot: the file must hold exactly this many rows (null: a part). */
   expectedRows: number | null;
@@ -42,17 +45,18 @@ export async function exportTable(client: pg.Client, target: TableExportTarget):
   const path = join(target.dir, target.file);
   let rowCount: number;
   let written: WrittenFile;
+  const compress = target.compression ? [compressor(target.compression)] : [];
   if (target.method === 'stream') {
     const copy = client.query(copyStreams.to(`COPY (${sql}) TO STDOUT (FORMAT binary)`));
     const rows = new CopyBinaryToRows(target.format, target.onRows);
-    written = await writeFileAtomically(path, [copy, rows], target.signal);
+    written = await writeFileAtomically(path, [copy, rows, ...compress], target.signal);
     rowCount = rows.rowCount;
   } else {
     const result = await client.query<[string]>({ text: sql, rowMode: 'array' });
     const framer = new RowFramer(target.format);
     written = await writeFileAtomically(
       path,
-      [Readable.from(batchChunks(result.rows, framer))],
+      [Readable.from(batchChunks(result.rows, framer)), ...compress],
       target.signal,
     );
     rowCount = framer.rowCount;

@@ -1,3 +1,4 @@
+import type { Compression } from '../format/compression.js';
 import pg from 'pg';
 import { describeError, IntegrityError, TableError } from '../errors.js';
 import type { ExportFormat } from '../format/file-layout.js';
@@ -22,6 +23,7 @@ import { rangeCondition } from './split.js';
 export interface RunContext {
   dir: string;
   format: ExportFormat;
+  compression: Compression | null;
   jobs: number;
   retries: number;
   emit: (event: ExportEvent) => void;
@@ -144,6 +146,7 @@ async function exportJob(client: pg.Client, job: Job, state: TableProgress, ctx:
     dir: ctx.dir,
     file: part ? part.file : entry.file!,
     format: ctx.format,
+    compression: ctx.compression,
     method: t.method,
     expectedRows: part ? null : t.rowCount,
     signal: ctx.signal,

@@ -1,6 +1,7 @@
 import type { ExportEvent } from './events.js';
 import { DEFAULT_STREAMING_THRESHOLD } from '../catalog/select-tables.js';
 import type { ExportFormat } from '../format/file-layout.js';
+import { compressionName, parseCompression, type Compression } from '../format/compression.js';
 import type { ExportManifest } from '../format/manifest.js';
 import { DEFAULT_IO_TIMEOUT } from '../pg/io-timeout.js';
 import { DEFAULT_RETRIES } from '../pg/retry.js';
@@ -30,6 +31,11 @@ export interface ExportOptions {
   /** Tables with more rows than this stream (default 10,000). */
   streamingThreshold?: NumberOption;
   format?: ExportFormat | string;
+  /**
+   * Compress the data files: `gzip` or `gzip:<1-9>` (level; default 6), or `none` (the default). Files are
+   * named `….json.gz`; import, verify and users read them as they are.
+   */
+  compress?: string;
   /** Connections reading at once (tables, or ranges of large tables), all sharing one snapshot. Default: cores. */
   jobs?: NumberOption;
   /** Tables with at least this many rows are split into `jobs` ranges read in parallel. */
@@ -67,6 +73,7 @@ export interface ExportSettings {
   largeTables: string[];
   streamingThreshold: number;
   format: ExportFormat;
+  compression: Compression | null;
   jobs: number;
   splitRows: number;
   dryRun: boolean;
@@ -98,6 +105,7 @@ export function parseExportSettings(options: ExportOptions): ExportSettings {
       DEFAULT_STREAMING_THRESHOLD,
     ),
     format: check.oneOf(options.format, '--format', ['json', 'ndjson'] as const, 'json'),
+    compression: compressionOption(options.compress, check),
     jobs: check.integer(options.jobs, '--jobs', 1, defaultJobs()),
     splitRows: check.integer(options.splitRows, '--split-rows', 1, DEFAULT_SPLIT_ROWS),
     dryRun: options.dryRun ?? false,
@@ -117,6 +125,16 @@ export function parseExportSettings(options: ExportOptions): ExportSettings {
   return settings;
 }
 
+function compressionOption(value: string | undefined, check: SettingsProblems): Compression | null {
+  if (value === undefined) return null;
+  const parsed = parseCompression(value);
+  if (parsed && 'problem' in parsed) {
+    check.problems.push(parsed.problem);
+    return null;
+  }
+  return parsed;
+}
+
 /**
  * A resumed export keeps the choices of the run it finishes: its tables, schemas and format. An option
  * given that differs from the recorded choice is refused (a UsageError naming each), never ignored.
@@ -134,6 +152,11 @@ export function resumedSettings(
       differ.push(`${flag} ${JSON.stringify(value)} (it used ${JSON.stringify(recorded)})`);
   };
   compare('format', given.format, previous.format);
+  compare(
+    'compress',
+    given.compress === undefined ? undefined : compressionName(settings.compression),
+    o.compress ?? 'none',
+  );
   compare('schemas', given.schemas?.length ? given.schemas : undefined, o.schemas);
   compare('tables', given.tables, o.tables);
   compare('excludeTables', given.excludeTables, o.excludeTables);
@@ -162,6 +185,7 @@ export function resumedSettings(
     largeTables: o.largeTables ?? settings.largeTables,
     streamingThreshold: o.streamingThreshold ?? settings.streamingThreshold,
     format: previous.format,
+    compression: recordedCompression(o.compress),
   };
 }
 
@@ -176,4 +200,10 @@ export const recordedOptions = (s: ExportSettings): ExportManifest['options'] =>
   largeTables: s.largeTables,
   streamingThreshold: s.streamingThreshold,
   jobs: s.jobs,
+  compress: compressionName(s.compression),
 });
+
+const recordedCompression = (recorded: string | undefined): Compression | null => {
+  const parsed = parseCompression(recorded ?? 'none');
+  return parsed && 'problem' in parsed ? null : parsed;
+};

@@ -49,5 +49,8 @@ export function rangeCondition([from, to]: BlockRange): string {
 /** `public.readings.json` → `public.readings.part01.json`. */
 export function partFileName(file: string, index: number, count: number): string {
   const digits = String(count).length;
-  return file.replace(/(\.n?d?json)$/, `.part${String(index + 1).padStart(Math.max(2, digits), '0')}$1`);
+  return file.replace(
+    /(\.n?d?json(?:\.gz)?)$/,
+    `.part${String(index + 1).padStart(Math.max(2, digits), '0')}$1`,
+  );
 }

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { readExportFile } from './compression.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { RowFormatError } from '../errors.js';
 import { Ch, INCOMPLETE, isWs, skipWs, stringEnd, valueEndOr } from '../codec/json-scan.js';
@@ -256,7 +256,7 @@ export class RowScanner extends Transform {
 /** Visits every row of an export file, in memory bounded by the largest row; returns the number of rows. */
 export async function forEachFileRow(path: string, format: ExportFormat, visit: RowVisitor): Promise<number> {
   const reader = new RowReader(format, path);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of readExportFile(path)) {
     reader.parse(chunk as Buffer, visit);
   }
   reader.end();

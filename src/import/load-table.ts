@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { readExportFile } from '../format/compression.js';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
@@ -68,7 +68,7 @@ export async function loadTable(
       );
     }
     const decoder = new JsonToCopyText(decoderColumns, options.format, options.onRows);
-    const file = createReadStream(exportPath(options.dir, part.file), { highWaterMark: 1 << 20 });
+    const file = readExportFile(exportPath(options.dir, part.file));
     let copied: number;
     if (loaded.length > 0) {
       const copy = client.query(copyStreams.from(`COPY ${into} (${columnList}) FROM STDIN`));

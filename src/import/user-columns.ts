@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { readExportFile } from '../format/compression.js';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -77,11 +77,7 @@ export async function scanUserColumns(
     }));
     for (const file of tableFiles(plan.entry)) {
       const sink = new Writable({ write: (_chunk, _enc, done) => done() });
-      await pipeline(
-        createReadStream(join(dir, file.file), { highWaterMark: 1 << 20 }),
-        new JsonToCopyText(columns, format),
-        sink,
-      );
+      await pipeline(readExportFile(join(dir, file.file)), new JsonToCopyText(columns, format), sink);
     }
   }
 }

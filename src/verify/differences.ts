@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createReadStream } from 'node:fs';
+import { readExportFile } from '../format/compression.js';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import copyStreams from 'pg-copy-streams';
@@ -60,7 +60,7 @@ export async function* fileKeyed(
   for (const file of tableFiles(table)) {
     const path = join(dir, file.file);
     await pipeline(
-      createReadStream(path, { highWaterMark: 1 << 20 }),
+      readExportFile(path),
       new RowScanner(path, format, (buf, start, end, row) => {
         const h = createHash('md5').update(buf.subarray(start, end)).digest('hex');
         return `${copyEscape(keyOf(buf, start, end, row, h))}\t${h}\n`;

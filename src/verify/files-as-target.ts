@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { readExportFile } from '../format/compression.js';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
@@ -36,7 +36,7 @@ export async function loadFilesAsTarget(
       format,
     );
     await pipeline(
-      createReadStream(exportPath(dir, file.file), { highWaterMark: 1 << 20 }),
+      readExportFile(exportPath(dir, file.file)),
       decoder,
       client.query(copyStreams.from(`COPY ${temp} (${list}) FROM STDIN`)),
     );

@@ -30,6 +30,7 @@ interface ExportFlags {
   skipAuth?: boolean;
   dryRun?: boolean;
   format: string;
+  compress?: string;
   jobs?: string;
   splitRows?: string;
   force?: boolean;
@@ -67,6 +68,10 @@ export function registerExport(program: Command): void {
     )
     .option('--skip-auth', 'do not export auth.users and auth.identities')
     .option('--format <format>', 'json (one array per file) or ndjson (one row per line)', 'json')
+    .option(
+      '--compress <method>',
+      'compress the data files: gzip, gzip:<1-9> (level, default 6) or none (files end in .gz; import, verify and users read them)',
+    )
     .option('-j, --jobs <n>', `tables exported at once, sharing one snapshot (default: ${defaultJobs()})`)
     .option(
       '--split-rows <n>',
@@ -95,7 +100,8 @@ Examples:
   SUPABASE_DB_URL=postgresql://postgres:PASS@db.abc.supabase.co:5432/postgres supamigrate export
   supamigrate export --db-url postgresql://localhost/app --dry-run
   supamigrate export --table public.devices --table alerts --skip-auth -o ./one-table
-  supamigrate export --schema public --schema billing --format ndjson --jobs 4`,
+  supamigrate export --schema public --schema billing --format ndjson --jobs 4
+  supamigrate export --compress gzip -o ./migration-data`,
     )
     .action(action((flags: ExportFlags, command: Command) => runExport(flags, command)));
 }
@@ -118,6 +124,7 @@ async function runExport(flags: ExportFlags, command?: Command): Promise<number>
     skipAuth: flags.skipAuth,
     // With --resume, the format is the first run's unless given (then it must be the same).
     format: flags.resume && command?.getOptionValueSource('format') !== 'cli' ? undefined : flags.format,
+    compress: flags.compress,
     jobs: flags.jobs,
     splitRows: flags.splitRows,
     dryRun: flags.dryRun,
