@@ -25,6 +25,8 @@ import { exportId, openProgress, PROGRESS_TABLE, type Progress } from './progres
 import { resumePoint } from './resume.js';
 import { loadTables } from './run-loads.js';
 import { resetSequences, setStandaloneSequences } from './sequences.js';
+import { deferTableIndexes, rebuildAllIndexes } from './index-steps.js';
+import { DEFERRED_TABLE } from './deferred-indexes.js';
 import { parseImportSettings, type ImportOptions, type ImportSettings } from './settings.js';
 import { liveCoordinator, openConnections, truncateTables } from './target-steps.js';
 import { checkUserColumns, scanUserColumns, UserIdRewriter } from './user-columns.js';
@@ -128,6 +130,12 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     try {
       if (settings.truncate) emit({ type: 'phase', phase: 'truncating the target tables' });
       await truncateTables(coordinator, settings.truncate ? pre.tables : [], progress, resume.stale);
+      const setAside = await deferTableIndexes(coordinator, settings, progress, pre.tables, resume.committed);
+      if (setAside > 0) {
+        const message = `indexes and key constraints of ${setAside} empty table(s) are built after their data (recorded in ${DEFERRED_TABLE} in the target until they are)`;
+        result.notes.push(message);
+        emit({ type: 'note', message });
+      }
       emit({ type: 'phase', phase: 'loading' });
       await loadTables(pre.tables, {
         settings,
@@ -166,6 +174,8 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     // The coordinator sat idle during the load: if its connection died meanwhile, a new one.
     const live = await liveCoordinator(coordinator, settings.targetUrl, settings.ioTimeout);
     try {
+      emit({ type: 'phase', phase: 'building indexes' });
+      await rebuildAllIndexes(live.client, settings, progress, result, emit);
       emit({ type: 'phase', phase: 'checking foreign keys' });
       const loadedNow = new Set(result.loaded.map((l) => `${l.schema}\u0000${l.name}`));
       const oids = pre.tables

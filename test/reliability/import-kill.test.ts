@@ -97,6 +97,12 @@ describe('import killed with SIGKILL at random moments', () => {
         `trial ${trial} (kill after ${delay} ms): ${resumed.stdout}${resumed.stderr}`,
       ).toBe(0);
       await expectSameTables(source, target, TABLES);
+      // big's key was built after its data (set aside in the target meanwhile): it is back, nothing left aside.
+      const keys = await target.query<{ n: number; aside: number }>(
+        `select (select count(*)::int from pg_index where indrelid = 'big'::regclass and indisprimary) as n,
+                (select count(*)::int from supamigrate.deferred_indexes) as aside`,
+      );
+      expect(keys.rows[0], `trial ${trial} (kill after ${delay} ms)`).toEqual({ n: 1, aside: 0 });
       outcomes.push(`${delay} ms${killed ? '' : ' (finished first)'}`);
     }
     expect(outcomes).toHaveLength(TRIALS);
