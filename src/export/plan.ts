@@ -145,11 +145,12 @@ export async function exactCount(
 export async function readSequencePositions(client: pg.Client, plan: ExportPlan): Promise<void> {
   for (const { info, kept } of plan.tables) {
     if (kept) continue;
-    info.ownedSequences = await Promise.all(
-      info.ownedSequences.map(async (seq) => ({
-        ...seq,
-        lastValue: (await readSequenceState(client, seq).catch(() => null))?.lastValue?.toString() ?? null,
-      })),
-    );
+    // One query at a time: they share the snapshot's connection.
+    const positioned: typeof info.ownedSequences = [];
+    for (const seq of info.ownedSequences) {
+      const state = await readSequenceState(client, seq).catch(() => null);
+      positioned.push({ ...seq, lastValue: state?.lastValue?.toString() ?? null });
+    }
+    info.ownedSequences = positioned;
   }
 }
