@@ -20,7 +20,8 @@ export interface UserColumnCounts extends UserColumn {
   unmatched: number;
 }
 
-const isAuthUsersId = (fk: ManifestTable['foreignKeys'][number]) =>
+/** A single-column foreign key into auth.users(id). */
+export const isAuthUsersId = (fk: ManifestTable['foreignKeys'][number]) =>
   fk.references.schema === 'auth' &&
   fk.references.table === 'users' &&
   fk.columns.length === 1 &&

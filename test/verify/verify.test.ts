@@ -142,8 +142,9 @@ describe('verify after an import that rewrote user ids', () => {
         .filter((u) => u.email)
         .map((u, i) => ({
           id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-          email: u.email!.toUpperCase(),
-          phone: null,
+          externalIds: [],
+          emails: [{ address: u.email!.toUpperCase(), verified: true }],
+          phones: [],
         })),
     );
     const userColumns = ['public.event_logs.actor_id', 'public.teams.member_ids'];
