@@ -70,7 +70,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await writeFile(newUsersFile, `${JSON.stringify(newUsers, null, 2)}\n`, { mode: 0o600 });
     const userMap = mapUsers(
       authUsers,
-      newUsers.map((u) => ({ id: u.id, externalIds: [], emails: [{ address: u.email, verified: true }], phones: [] })),
+      newUsers.map((u) => ({
+        id: u.id,
+        externalIds: [],
+        emails: [{ address: u.email, verified: true }],
+        phones: [],
+      })),
     );
     await writeUserMap(join(options.outputDir, 'user-map.json'), userMap, { force: true });
     log(

@@ -42,8 +42,7 @@ export interface UserIdScan {
   userColumns: string;
 }
 
-const label = (t: { schema: string; table: string; column: string }) =>
-  `${t.schema}.${t.table}.${t.column}`;
+const label = (t: { schema: string; table: string; column: string }) => `${t.schema}.${t.table}.${t.column}`;
 
 /**
  * Finds the columns of an export whose values are user ids without a foreign key saying so (by the rule
@@ -115,8 +114,9 @@ function addReferencing(
   scanned: readonly ScannedColumn[],
   byForeignKey: readonly string[],
 ): void {
-  const isUserColumn = (name: string) => byForeignKey.includes(name) || proposed.some((p) => label(p) === name);
-  for (let added = true; added; ) {
+  const isUserColumn = (name: string) =>
+    byForeignKey.includes(name) || proposed.some((p) => label(p) === name);
+  for (let added = true; added;) {
     added = false;
     for (const t of tables.filter((x) => x.state === 'complete')) {
       for (const fk of t.foreignKeys) {

@@ -1,10 +1,5 @@
 import { UsageError } from '../errors.js';
-import {
-  UNMATCHED_REASONS,
-  type MatchedBy,
-  type UnmatchedReason,
-  type UserMap,
-} from '../format/user-map.js';
+import { UNMATCHED_REASONS, type MatchedBy, type UnmatchedReason, type UserMap } from '../format/user-map.js';
 import type { AuthUser } from './auth-users.js';
 import type { NewUser } from './new-users.js';
 
@@ -22,9 +17,7 @@ const REASONS = UNMATCHED_REASONS;
 
 function indexBy(users: readonly NewUser[], keys: (u: NewUser) => (string | null)[]) {
   const map = new Map<string, NewUser[]>();
-  for (const u of users)
-    for (const k of new Set(keys(u)))
-      if (k) map.set(k, [...(map.get(k) ?? []), u]);
+  for (const u of users) for (const k of new Set(keys(u))) if (k) map.set(k, [...(map.get(k) ?? []), u]);
   return map;
 }
 

@@ -77,9 +77,12 @@ function genericUsers(content: UsersFileContent, given: NewUserFields, label: st
   const users = records.map((record, i) => {
     const where = `${label}: user ${i + 1}`;
     const id = text(valueAtPath(record, fields.id));
-    if (id === null) throw new UsageError(`${where} has no "${fields.id}" (name the id field with --id-field)`);
+    if (id === null)
+      throw new UsageError(`${where} has no "${fields.id}" (name the id field with --id-field)`);
     if (!hasPath(record, fields.email))
-      throw new UsageError(`${where} has no field "${fields.email}" (name the email field with --email-field)`);
+      throw new UsageError(
+        `${where} has no field "${fields.email}" (name the email field with --email-field)`,
+      );
     if (given.phone !== undefined && !hasPath(record, fields.phone))
       throw new UsageError(`${where} has no field "${fields.phone}" (--phone-field)`);
     const email = text(valueAtPath(record, fields.email));

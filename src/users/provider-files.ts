@@ -130,7 +130,10 @@ export function providerUsers(
   const named = `${label} (${PROVIDER_NAMES[provider]})`;
   let records: unknown[];
   try {
-    records = recordsOf(content, provider === 'firebase' ? 'users' : provider === 'cognito' ? 'Users' : undefined);
+    records = recordsOf(
+      content,
+      provider === 'firebase' ? 'users' : provider === 'cognito' ? 'Users' : undefined,
+    );
   } catch (err) {
     throw new UsageError(`${named}: ${(err as Error).message}`);
   }

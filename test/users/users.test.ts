@@ -60,7 +60,7 @@ describe('users: map, provider export, import with user-id rewriting', () => {
     expect(users).toHaveLength(40);
     expect(map.mappings).toHaveLength(39);
     expect(map.unmatched).toEqual([
-      expect.objectContaining({ email: null, reason: 'no email or phone (anonymous user)' }),
+      expect.objectContaining({ email: null, reason: 'anonymous user (no email or phone)' }),
     ]);
     const mixed = users.find((u) => u.email === 'Mixed.Case@Example.COM')!;
     expect(map.mappings.find((m) => m.oldId === mixed.id)?.newId).toBe(newIdFor(mixed.id));
@@ -72,8 +72,15 @@ describe('users: map, provider export, import with user-id rewriting', () => {
       csv,
       'uid,mail,tel\nn1,ADMIN@example.com ,\nn2,dup@x.io,\nn3,dup@x.io,\nn4,,+1 (555) 000-0001\n',
     );
-    const newUsers = await readNewUsers(csv, { id: 'uid', email: 'mail', phone: 'tel' });
-    expect(newUsers[0]).toEqual({ id: 'n1', email: 'ADMIN@example.com', phone: null });
+    const { users: newUsers } = await readNewUsers(csv, {
+      fields: { id: 'uid', email: 'mail', phone: 'tel' },
+    });
+    expect(newUsers[0]).toEqual({
+      id: 'n1',
+      externalIds: [],
+      emails: [{ address: 'ADMIN@example.com', verified: null }],
+      phones: [],
+    });
     const result = mapUsers(
       [
         { id: 'a', email: 'admin@EXAMPLE.com' },
@@ -88,8 +95,8 @@ describe('users: map, provider export, import with user-id rewriting', () => {
       ['c', 'n4', 'phone'],
     ]);
     expect(result.unmatched.map((u) => [u.oldId, u.reason])).toEqual([
-      ['b', 'several new users with this email or phone'],
-      ['d', 'no new user with this email or phone'],
+      ['b', 'several new users with this email'],
+      ['d', 'no new user with this external id, email or phone'],
     ]);
   });
 
@@ -224,7 +231,7 @@ describe('users: map, provider export, import with user-id rewriting', () => {
         emailAddress: [u.email],
       });
     }
-    expect(clerk.skippedNoEmail).toContain(map.unmatched[0]!.oldId);
+    expect(clerk.skippedNoEmailOrPhone).toContain(map.unmatched[0]!.oldId);
     const auth0 = await exportUsersForProvider(users, 'auth0', join(dir, 'auth0.json'));
     const auth0Users = JSON.parse(await readFile(auth0.files[0]!, 'utf8')) as Record<string, unknown>[];
     for (const u of hashed) {

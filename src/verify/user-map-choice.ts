@@ -1,0 +1,68 @@
+import type pg from 'pg';
+import { exportId } from '../format/export-id.js';
+import type { ExportManifest, ManifestTable } from '../format/manifest.js';
+import { findUserColumns, isAuthUsersId, type UserColumn } from '../format/user-columns.js';
+import { readRecordedUserMap, USER_MAP_TABLE } from '../format/user-map-record.js';
+import type { UserMap } from '../format/user-map.js';
+import { displayName } from '../pg/sql.js';
+import type { TableVerification } from './verify-table.js';
+
+export interface UserMapChoice {
+  userMap: UserMap | undefined;
+  userColumns: UserColumn[];
+  /** Where they came from, for the report. */
+  notes: string[];
+}
+
+/**
+ * The user map verify compares with: the one given (--user-map, --user-columns), else the one the import
+ * of this export recorded in the target (supamigrate.import_user_map), else none.
+ */
+export async function chooseUserMap(
+  target: pg.Client | null,
+  manifest: ExportManifest,
+  selected: readonly ManifestTable[],
+  given: { userMap?: UserMap | undefined; userColumns?: readonly string[] | undefined },
+): Promise<UserMapChoice> {
+  if (given.userMap)
+    return {
+      userMap: given.userMap,
+      userColumns: findUserColumns(selected, given.userColumns ?? []),
+      notes: [],
+    };
+  const recorded = target ? await readRecordedUserMap(target, exportId(manifest)) : null;
+  if (!recorded) return { userMap: undefined, userColumns: [], notes: [] };
+  const inSelection = recorded.columns.filter((c) =>
+    selected.some((t) => t.schema === c.schema && t.name === c.table),
+  );
+  const userColumns = findUserColumns(
+    selected,
+    inSelection.map((c) => `${c.schema}.${c.table}.${c.column}`),
+  );
+  const names = inSelection.map((c) => `${c.schema}.${c.table}.${c.column}`);
+  return {
+    userMap: recorded.map,
+    userColumns,
+    notes: [
+      `compared user columns through the user map the import recorded in the target (${USER_MAP_TABLE}: ${recorded.map.mappings.length} users; columns ${names.join(', ') || 'none'}); give --user-map to compare with another`,
+    ],
+  };
+}
+
+/**
+ * A hint for tables that differ while no user map was used, where they hold user ids: an import with
+ * --user-map rewrote them, and nothing in the target says so.
+ */
+export function userMapHint(
+  results: readonly TableVerification[],
+  selected: readonly ManifestTable[],
+): string[] {
+  const withUserIds = results
+    .filter((r) => r.status !== 'match')
+    .map((r) => selected.find((t) => t.schema === r.schema && t.name === r.name))
+    .filter((t): t is ManifestTable => t !== undefined && t.foreignKeys.some(isAuthUsersId));
+  if (withUserIds.length === 0) return [];
+  return [
+    `${withUserIds.length} table(s) that differ hold user ids (${withUserIds.map(displayName).join(', ')}): if the import rewrote user ids (import --user-map), the target keeps no record of it (${USER_MAP_TABLE}); give verify the same --user-map and --user-columns`,
+  ];
+}
