@@ -88,5 +88,12 @@ export function valueAtPath(record: unknown, path: string): unknown {
   return undefined;
 }
 
-/** Whether the path leads to a field that exists (its value may be null or empty). */
-export const hasPath = (record: unknown, path: string): boolean => valueAtPath(record, path) !== undefined;
+/**
+ * Whether the record has the field: the path leads to a value (null and "" count), or into a list that is
+ * shorter than its index (`email_addresses.0.email_address` of a user with no email address).
+ */
+export function hasPath(record: unknown, path: string): boolean {
+  if (valueAtPath(record, path) !== undefined) return true;
+  const steps = path.split('.');
+  return steps.some((_, i) => i > 0 && Array.isArray(valueAtPath(record, steps.slice(0, i).join('.'))));
+}
