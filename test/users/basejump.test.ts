@@ -137,16 +137,8 @@ describe('users scan and import on a basejump-style schema (personal account id 
     const target = await connectTo(targetUrl);
     // Moving off Supabase auth: the target has no auth.users to reference.
     await target.query(schemaSql(false));
-    const dry = await cli([
-      'import',
-      '-i',
-      dir,
-      '--target-url',
-      targetUrl,
-      '--user-map',
-      mapFile,
-      '--dry-run',
-    ]);
+    const importArgs = ['import', '-i', dir, '--target-url', targetUrl, '--user-map', mapFile];
+    const dry = await cli([...importArgs, '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/User ids in columns without a foreign key \(users scan\):/);
     expect(dry.stdout).toContain(`--user-columns ${proposal}`);
@@ -154,17 +146,7 @@ describe('users scan and import on a basejump-style schema (personal account id 
       /note: not in your --user-columns, so kept as they are: .*basejump\.accounts\.id/,
     );
 
-    const run = await cli([
-      'import',
-      '-i',
-      dir,
-      '--target-url',
-      targetUrl,
-      '--user-map',
-      mapFile,
-      '--user-columns',
-      proposal,
-    ]);
+    const run = await cli([...importArgs, '--user-columns', proposal]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const oldIds = map.mappings.map((m) => m.oldId);
     const q = async (sql: string) => (await target.query<{ n: number }>(sql, [oldIds])).rows[0]!.n;

@@ -4,23 +4,19 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UNMATCHED_REASONS } from '../../src/format/user-map.js';
-import type { AuthUser } from '../../src/users/auth-users.js';
 import { mapUsers, normalizeEmail } from '../../src/users/map-users.js';
 import { valueAtPath } from '../../src/users/new-user-file.js';
 import { readNewUsers, type NewUsersOptions } from '../../src/users/new-users.js';
-import { auth0ExportLine, auth0Id, clerkId, clerkUser, firebaseUser, newUuid } from './provider-fixtures.js';
-
-const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-const OLD: AuthUser[] = [
-  { id: uuid(1), email: null, phone: null, is_anonymous: true },
-  { id: uuid(2), email: 'Admin@Example.com', email_confirmed_at: '2024-01-01T00:00:00Z' },
-  { id: uuid(3), email: 'sso@example.com', is_sso_user: true },
-  { id: uuid(4), email: ' SSO@example.com ' },
-  { id: uuid(5), email: 'banned@example.com', banned_until: 'infinity' },
-  { id: uuid(6), email: 'gone@example.com', deleted_at: '2024-02-01T00:00:00Z' },
-  { id: uuid(7), email: null, phone: '15550001111' },
-  { id: uuid(8), email: 'plain@example.com', phone: '15550002222' },
-];
+import {
+  auth0ExportLine,
+  auth0Id,
+  clerkId,
+  clerkUser,
+  firebaseUser,
+  newUuid,
+  SUPABASE_USERS as OLD,
+  uuid,
+} from './provider-fixtures.js';
 
 async function file(name: string, content: unknown): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), 'supamigrate-new-users-')), name);

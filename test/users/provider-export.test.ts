@@ -3,26 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import type { AuthUser } from '../../src/users/auth-users.js';
 import { exportUsersForProvider, PHONE_ONLY } from '../../src/users/provider-export.js';
-
-const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-const USERS: AuthUser[] = [
-  { id: uuid(1), email: null, phone: null, is_anonymous: true },
-  { id: uuid(2), email: 'a@example.com', email_confirmed_at: '2024-01-01T00:00:00Z' },
-  { id: uuid(3), email: 'Shared@example.com', is_sso_user: true },
-  { id: uuid(4), email: 'shared@example.com ' },
-  { id: uuid(5), email: 'banned@example.com', banned_until: 'infinity' },
-  { id: uuid(6), email: 'gone@example.com', deleted_at: '2024-02-01T00:00:00Z' },
-  { id: uuid(7), email: null, phone: '15550001111' },
-];
+import { SUPABASE_USERS as USERS, uuid } from './provider-fixtures.js';
 
 describe('users export: what each provider gets, flagged', () => {
   it('flags banned, shared-email and phone-only users; Auth0 leaves phone-only users out, saying why', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'supamigrate-provider-'));
     const clerk = await exportUsersForProvider(USERS, 'clerk', join(dir, 'users.clerk.json'));
     expect(clerk).toMatchObject({
-      exported: 5,
+      exported: 6,
       skippedDeleted: [uuid(6)],
       skippedNoEmailOrPhone: [uuid(1)],
       skippedPhoneOnly: [],
@@ -32,7 +21,7 @@ describe('users export: what each provider gets, flagged', () => {
     });
     const auth0 = await exportUsersForProvider(USERS, 'auth0', join(dir, 'users.auth0.json'));
     expect(auth0).toMatchObject({
-      exported: 4,
+      exported: 5,
       skippedPhoneOnly: [uuid(7)],
       phoneOnly: [],
       banned: [uuid(5)],

@@ -111,3 +111,20 @@ export function firebaseUser(u: AuthUser): Record<string, unknown> {
     lastSignedInAt: String(ms(u.created_at)),
   };
 }
+
+/** Test user ids: 00000000-0000-4000-8000-00000000000<i>. */
+export const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+/**
+ * Supabase users of every kind matching and users export treat apart: anonymous, confirmed, two sharing an
+ * email (an SSO and a password account), banned, soft-deleted, phone-only, email and phone.
+ */
+export const SUPABASE_USERS: AuthUser[] = [
+  { id: uuid(1), email: null, phone: null, is_anonymous: true },
+  { id: uuid(2), email: 'Admin@Example.com', email_confirmed_at: '2024-01-01T00:00:00Z' },
+  { id: uuid(3), email: 'sso@example.com', is_sso_user: true },
+  { id: uuid(4), email: ' SSO@example.com ' },
+  { id: uuid(5), email: 'banned@example.com', banned_until: 'infinity' },
+  { id: uuid(6), email: 'gone@example.com', deleted_at: '2024-02-01T00:00:00Z' },
+  { id: uuid(7), email: null, phone: '15550001111' },
+  { id: uuid(8), email: 'plain@example.com', phone: '15550002222' },
+];
