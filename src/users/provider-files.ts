@@ -80,7 +80,9 @@ function recordsOf(content: UsersFileContent, key?: string): unknown[] {
 /** Which provider's file this is, by its shape; null when it is none of theirs (read it as generic). */
 export function detectProvider(content: UsersFileContent): NewUsersProvider | null {
   if (content.kind === 'csv') {
-    return clerkCsvHeader.every((h) => content.header.includes(h)) ? 'clerk-csv' : null;
+    if (clerkCsvHeader.every((h) => content.header.includes(h))) return 'clerk-csv';
+    // Auth0's user export job in CSV format has the same field names as in JSON.
+    return content.header.includes('user_id') ? 'auth0' : null;
   }
   const value = content.kind === 'json' ? content.value : null;
   if (value && !Array.isArray(value) && typeof value === 'object') {
@@ -94,7 +96,7 @@ export function detectProvider(content: UsersFileContent): NewUsersProvider | nu
   } catch {
     return null;
   }
-  if (hasKey(first, 'email_addresses')) return 'clerk';
+  if (hasKey(first, 'email_addresses') || hasKey(valueOf(first, '_raw'), 'email_addresses')) return 'clerk';
   if (hasKey(first, 'localId')) return 'firebase';
   if (hasKey(first, 'Username') && hasKey(first, 'Attributes')) return 'cognito';
   if (hasKey(first, 'user_id') || hasKey(first, 'custom_password_hash')) return 'auth0';
@@ -103,6 +105,8 @@ export function detectProvider(content: UsersFileContent): NewUsersProvider | nu
 
 const hasKey = (record: unknown, key: string) =>
   record !== null && typeof record === 'object' && Object.hasOwn(record, key);
+const valueOf = (record: unknown, key: string): unknown =>
+  hasKey(record, key) ? (record as Record<string, unknown>)[key] : undefined;
 
 /** Refuses a file in which no user has the email field: matching by email would silently do nothing. */
 export function requireEmailField(
@@ -139,6 +143,8 @@ export function providerUsers(
   }
   switch (provider) {
     case 'clerk':
+      // Users of Clerk's Backend SDK, serialised: camelCase fields, the API's own object under _raw.
+      records = records.map((r) => (hasKey(valueOf(r, '_raw'), 'email_addresses') ? valueOf(r, '_raw') : r));
       return parseOrRefuse(z.array(clerkUser), records, named).map((u) => ({
         id: u.id,
         externalIds: present(u.external_id) ? [u.external_id] : [],

@@ -96,6 +96,26 @@ describe('new users files: recognised by shape, matched by external id, then ema
     });
   });
 
+  it("Auth0's export job in CSV, and Clerk's Backend SDK users serialised (the API object under _raw)", async () => {
+    const csv = [
+      'user_id,email,email_verified',
+      `auth0|${uuid(2)},admin@example.com,true`,
+      'sms|5f1e,,false',
+    ].join('\n');
+    const auth0 = await read('auth0.csv', csv);
+    expect(auth0.readAs).toBe('Auth0 users');
+    expect(matchedBy(mapUsers(OLD, auth0.users))).toEqual({ [uuid(2)]: `external id auth0|${uuid(2)}` });
+    const sdk = OLD.map((u) => ({
+      id: clerkId(u),
+      emailAddresses: [],
+      externalId: u.id,
+      _raw: clerkUser(u),
+    }));
+    const clerk = await read('clerk-sdk.json', sdk);
+    expect(clerk.readAs).toBe('Clerk user objects');
+    expect(mapUsers(OLD, clerk.users).mappings).toHaveLength(OLD.length);
+  });
+
   it('Auth0 bulk-import JSON (what users export writes): the new ids are auth0|<user_id>', async () => {
     const bulk = OLD.filter((u) => u.email).map((u) => ({
       user_id: u.id,
