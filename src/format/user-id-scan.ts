@@ -11,7 +11,7 @@ export const SCAN_SAMPLE_ROWS = 1000;
 /** The share of sampled non-null values that must be user ids for a column to be proposed. */
 export const SCAN_MIN_SHARE = 0.5;
 
-export const SCAN_RULE = `a uuid or text column (or array of them) without a foreign key into auth.users is proposed when at least ${SCAN_MIN_SHARE * 100}% of its non-null values among the first ${SCAN_SAMPLE_ROWS} rows of its export file are ids of the exported auth.users, or when in some of those rows it holds the same user id as a column of the row with a foreign key into auth.users (a personal account whose id is its owner's); so is every column whose foreign key references a proposed column (or a column with a foreign key into auth.users), whatever its values`;
+export const SCAN_RULE = `a uuid or text column (or array of them) without a foreign key into auth.users is proposed when at least ${SCAN_MIN_SHARE * 100}% of its non-null values among the first ${SCAN_SAMPLE_ROWS} rows of its export file are ids of the exported auth.users, or when it is (part of) the table's primary key and in some of those rows holds the same user id as a column of the row with a foreign key into auth.users (a personal account whose id is its owner's); so is every column whose foreign key references a proposed column (or a column with a foreign key into auth.users), whatever its values`;
 
 /** A column the scan found, with what its sample held. */
 export interface ScannedColumn {
@@ -25,7 +25,7 @@ export interface ScannedColumn {
   userIds: number;
   /** A few of the user ids it holds. */
   examples: string[];
-  /** Rows in which it holds the same user id as the row's column with a foreign key into auth.users. */
+  /** Primary-key columns: rows in which it holds the same user id as the row's column with a foreign key into auth.users. */
   sameAsOwner: number;
   /** `values`, or the column its foreign key references (`public.accounts.id`). */
   foundBy: 'values' | { references: string };
@@ -66,6 +66,7 @@ export async function scanUserIdColumns(
         (c.encoding === 'text' || (c.encoding === 'array' && c.elementEncoding === 'text')),
     );
     if (candidates.length === 0) continue;
+    const keyColumns = new Set(t.primaryKey);
     const sample = await sampleRows(join(dir, tableFiles(t)[0]!.file), format, displayName(t));
     for (const c of candidates) {
       const found: ScannedColumn = {
@@ -81,7 +82,12 @@ export async function scanUserIdColumns(
       };
       for (const row of sample) {
         const value = row[c.name];
-        if (typeof value === 'string' && userIds.has(value) && [...fkColumns].some((f) => row[f] === value))
+        if (
+          keyColumns.has(c.name) &&
+          typeof value === 'string' &&
+          userIds.has(value) &&
+          [...fkColumns].some((f) => row[f] === value)
+        )
           found.sameAsOwner++;
         for (const v of Array.isArray(value) ? (value as unknown[]) : [value]) {
           if (typeof v !== 'string') continue;
