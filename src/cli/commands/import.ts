@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
 import { describeViolation } from '../../import/foreign-keys.js';
 import { importDatabase, type ImportEvent, type ImportResult } from '../../import/import-database.js';
 import { parseImportSettings, type ImportOptions } from '../../import/settings.js';
@@ -119,9 +120,14 @@ async function runImport(flags: ImportFlags): Promise<number> {
     display.stop();
   }
   // A dry run with a user map also proposes the columns holding user ids without a foreign key.
+  // (An export without auth users has no ids to look for: the plan is shown without it.)
   const scan =
     result.dryRun && userMap
-      ? await scanUsers({ inputDir: flags.inputDir, tables: flags.table, excludeTables: flags.excludeTable })
+      ? await scanUsers({
+          inputDir: flags.inputDir,
+          tables: flags.table,
+          excludeTables: flags.excludeTable,
+        }).catch((err: unknown) => (err instanceof UsageError ? undefined : Promise.reject(err)))
       : undefined;
   if (flags.json) {
     process.stdout.write(
