@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import { exportId } from '../format/export-id.js';
 import type { ExportManifest, ManifestTable } from '../format/manifest.js';
+import { readAuthUserIds } from '../format/auth-users-file.js';
 import { findUserColumns, isAuthUsersId, type UserColumn } from '../format/user-columns.js';
+import { scanUserIdColumns } from '../format/user-id-scan.js';
 import { readRecordedUserMap, USER_MAP_TABLE } from '../format/user-map-record.js';
 import type { UserMap } from '../format/user-map.js';
 import { displayName } from '../pg/sql.js';
@@ -50,19 +52,39 @@ export async function chooseUserMap(
 }
 
 /**
- * A hint for tables that differ while no user map was used, where they hold user ids: an import with
- * --user-map rewrote them, and nothing in the target says so.
+ * Hints for tables that differ where user ids would explain it: with no user map, the tables holding user
+ * ids (an import with --user-map rewrote them, and nothing in the target says so); with one, the columns
+ * that hold user ids (by foreign key, or by the scan's rule on their files) but were not mapped back.
  */
-export function userMapHint(
+export async function userMapHints(
   results: readonly TableVerification[],
   selected: readonly ManifestTable[],
-): string[] {
-  const withUserIds = results
-    .filter((r) => r.status !== 'match')
+  manifest: ExportManifest,
+  dir: string,
+  used: UserMapChoice,
+): Promise<string[]> {
+  const differing = results
+    .filter((r) => r.status === 'mismatch')
     .map((r) => selected.find((t) => t.schema === r.schema && t.name === r.name))
-    .filter((t): t is ManifestTable => t !== undefined && t.foreignKeys.some(isAuthUsersId));
-  if (withUserIds.length === 0) return [];
+    .filter((t): t is ManifestTable => t !== undefined);
+  if (differing.length === 0) return [];
+  const userIds = await readAuthUserIds(dir);
+  const scan = userIds.size > 0 ? await scanUserIdColumns(dir, manifest.format, differing, userIds) : null;
+  const mapped = new Set(used.userColumns.map((c) => `${c.schema}.${c.table}.${c.column}`));
+  const columns = [
+    ...differing.flatMap((t) =>
+      t.foreignKeys.filter(isAuthUsersId).map((fk) => `${t.schema}.${t.name}.${fk.columns[0]!}`),
+    ),
+    ...(scan?.proposed.map((c) => `${c.schema}.${c.table}.${c.column}`) ?? []),
+  ].filter((c, i, all) => !mapped.has(c) && all.indexOf(c) === i);
+  if (columns.length === 0) return [];
+  if (!used.userMap) {
+    const tables = differing.filter((t) => columns.some((c) => c.startsWith(`${t.schema}.${t.name}.`)));
+    return [
+      `${tables.length} table(s) that differ hold user ids (${tables.map(displayName).join(', ')}): if the import rewrote user ids (import --user-map), the target keeps no record of it (${USER_MAP_TABLE}); give verify the same --user-map and --user-columns`,
+    ];
+  }
   return [
-    `${withUserIds.length} table(s) that differ hold user ids (${withUserIds.map(displayName).join(', ')}): if the import rewrote user ids (import --user-map), the target keeps no record of it (${USER_MAP_TABLE}); give verify the same --user-map and --user-columns`,
+    `tables that differ hold user ids in columns not compared through the user map (${columns.join(', ')}): if the import rewrote them (--user-columns), give verify the same --user-columns`,
   ];
 }

@@ -14,7 +14,7 @@ import { readCatalog } from '../catalog/read-catalog.js';
 import { tablesMissingFromExport } from './missing-tables.js';
 import { verifyTable, type Side, type TableVerification } from './verify-table.js';
 import { loadReverseUserMap, reverseMappedValues } from './user-map-sql.js';
-import { chooseUserMap, userMapHint } from './user-map-choice.js';
+import { chooseUserMap, userMapHints } from './user-map-choice.js';
 
 export type { Side, TableVerification };
 
@@ -87,7 +87,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       target = await connect(options.targetUrl, { role: 'target', ioTimeout });
       clients.push(target);
     }
-    const { userMap, userColumns, notes } = await chooseUserMap(target, manifest, selected, options);
+    const choice = await chooseUserMap(target, manifest, selected, options);
+    const { userMap, userColumns, notes } = choice;
     if (target) {
       if (userMap) await loadReverseUserMap(target, userMap);
       await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
@@ -166,7 +167,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       notes: [
         ...(note ? [note] : []),
         ...notes,
-        ...(userMap || !target ? [] : userMapHint(results, selected)),
+        ...(target ? await userMapHints(results, selected, manifest, options.inputDir, choice) : []),
       ],
     };
   } finally {

@@ -166,6 +166,17 @@ describe('verify after an import that rewrote user ids', () => {
     expect(recorded.notes.join('\n')).toMatch(
       /compared user columns through the user map the import recorded in the target \(supamigrate\.import_user_map: \d+ users; columns [^)]*public\.event_logs\.actor_id/,
     );
+    // Given the map but not the columns without a foreign key: those tables differ, and verify names them.
+    const partial = await verify({ inputDir: dir, targetUrl, userMap: map });
+    expect(
+      partial.tables
+        .filter((t) => t.status !== 'match')
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['event_logs', 'teams']);
+    expect(partial.notes.join('\n')).toMatch(
+      /tables that differ hold user ids in columns not compared through the user map \(public\.event_logs\.actor_id, public\.teams\.member_ids\): if the import rewrote them \(--user-columns\), give verify the same --user-columns/,
+    );
     // Without that record (and no flags), the tables with user ids differ, and verify says why.
     const target = await connectTo(targetUrl);
     await target.query('DROP TABLE supamigrate.import_user_map, supamigrate.import_user_columns');
