@@ -173,7 +173,12 @@ export function providerUsers(
       });
     case 'auth0': {
       requireEmailField(records, 'email', named);
-      return parseOrRefuse(z.array(auth0User), records, named).map((u) => {
+      return parseOrRefuse(
+        z.array(auth0User),
+        records,
+        named,
+        'every user needs its user_id (a bulk-import file without user_id cannot say which ids Auth0 gave: map an Auth0 user export instead)',
+      ).map((u) => {
         // Auth0 prefixes the id it was given on import with the connection's strategy: auth0|<id>.
         const id = u.user_id.includes('|') ? u.user_id : `auth0|${u.user_id}`;
         return {

@@ -146,6 +146,9 @@ describe('new users files: recognised by shape, matched by external id, then ema
     expect(await refusal('g.json', [{ email: 'x@y.z' }])).toMatch(
       /: user 1 has no "id" \(name the id field with --id-field\)$/,
     );
+    expect(await refusal('a.json', [{ email: 'x@y.z', custom_password_hash: {} }])).toMatch(
+      /\(Auth0 users\): \[0\]\.user_id: missing \(expected a string\): every user needs its user_id/,
+    );
     expect(await refusal('c.json', [{ id: 'user_1', email_addresses: 'x' }])).toMatch(
       /\(Clerk user objects\): \[0\]\.email_addresses: expected an array/,
     );
