@@ -4,6 +4,7 @@ import {
   detectProvider,
   PROVIDER_NAMES,
   providerUsers,
+  recordsOf,
   requireEmailField,
   type NewUser,
   type NewUsersProvider,
@@ -60,15 +61,12 @@ export async function readNewUsers(path: string, options: NewUsersOptions = {}):
 
 function genericUsers(content: UsersFileContent, given: NewUserFields, label: string): NewUsersFile {
   const fields = { id: given.id ?? 'id', email: given.email ?? 'email', phone: given.phone ?? 'phone' };
-  const records =
-    content.kind === 'json'
-      ? Array.isArray(content.value)
-        ? (content.value as unknown[])
-        : null
-      : content.records;
-  if (!records) {
+  let records: unknown[];
+  try {
+    records = recordsOf(content);
+  } catch (err) {
     throw new UsageError(
-      `${label}: expected a JSON array of users (or NDJSON, or CSV with a header row); give --provider if it is a provider's export`,
+      `${label}: ${(err as Error).message} (or NDJSON, or CSV with a header row); give --provider if it is a provider's export`,
     );
   }
   requireEmailField(records, fields.email, label, (r) => hasPath(r, fields.email));

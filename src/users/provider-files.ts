@@ -62,8 +62,8 @@ const present = (v: string | null | undefined): v is string => typeof v === 'str
 const truthy = (v: unknown) => (v === null || v === undefined ? null : v === true || v === 'true');
 const split = (list: string | undefined) => (list ?? '').split(/[|,;\s]+/).filter(present);
 
-/** The records of a provider's file, or why they cannot be found. */
-function recordsOf(content: UsersFileContent, key?: string): unknown[] {
+/** The records of a file: its array, NDJSON lines or CSV rows, or the array under data/users/Users. */
+export function recordsOf(content: UsersFileContent, key?: string): unknown[] {
   if (content.kind === 'ndjson') return content.records;
   if (content.kind === 'csv') return content.records;
   const value = content.value;
