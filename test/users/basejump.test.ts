@@ -30,6 +30,10 @@ const schemaSql = (authFks: boolean) => {
       account_role text not null,
       primary key (user_id, account_id)
     );
+    create table public.activity (
+      id bigint generated always as identity primary key,
+      actor text not null
+    );
     create table public.projects (
       id bigint generated always as identity primary key,
       account_id uuid not null references basejump.accounts (id),
@@ -49,7 +53,8 @@ const SEED_SQL = /* SQL */ `
     select primary_owner_user_id, id, 'owner' from basejump.accounts;
   insert into basejump.account_user (user_id, account_id, account_role)
     select md5('bj' || ((i + 7) % 30 + 1))::uuid, md5('team' || i)::uuid, 'member' from generate_series(1, 40) i;
-  insert into public.projects (account_id, title) select id, 'Project of ' || name from basejump.accounts;`;
+  insert into public.projects (account_id, title) select id, 'Project of ' || name from basejump.accounts;
+  insert into public.activity (actor) select md5('bj' || (i % 30 + 1))::uuid::text from generate_series(1, 3000) i;`;
 
 describe('users scan and import on a basejump-style schema (personal account id = user id)', () => {
   let dir: string;
@@ -122,10 +127,13 @@ describe('users scan and import on a basejump-style schema (personal account id 
       /basejump\.account_user\.account_id\s+27% user ids; equals its row's owner in 30 row\(s\)/,
     );
     expect(run.stdout).toMatch(/public\.projects\.account_id\s+references basejump\.accounts\.id/);
+    // A text column of user ids in a table larger than the sample: 1,000 rows read, not 3,000.
+    expect(run.stdout).toMatch(/public\.activity\.actor\s+100% user ids\s+1,000\s+1,000\s/);
     proposal = /--user-columns (\S+)/.exec(run.stdout)![1]!;
     expect(proposal.split(',').sort()).toEqual([
       'basejump.account_user.account_id',
       'basejump.accounts.id',
+      'public.activity.actor',
       'public.projects.account_id',
     ]);
     const json = await cli(['users', 'scan', '-i', dir, '--json']);
@@ -151,6 +159,7 @@ describe('users scan and import on a basejump-style schema (personal account id 
     const oldIds = map.mappings.map((m) => m.oldId);
     const q = async (sql: string) => (await target.query<{ n: number }>(sql, [oldIds])).rows[0]!.n;
     expect(await q('select count(*)::int as n from basejump.accounts where id::text = any($1)')).toBe(0);
+    expect(await q('select count(*)::int as n from public.activity where actor = any($1)')).toBe(0);
     expect(
       await q('select count(*)::int as n from basejump.accounts where primary_owner_user_id::text = any($1)'),
     ).toBe(0);
