@@ -30,7 +30,8 @@ export {
 } from './import/import-database.js';
 export { mapUsers } from './users/map-users.js';
 export { readAuthUsers, type AuthUser } from './users/auth-users.js';
-export { readNewUsers, type NewUser } from './users/new-users.js';
+export { readNewUsers, type NewUser, type NewUsersOptions } from './users/new-users.js';
+export { scanUsers, SCAN_RULE, type UserIdScan } from './users/scan.js';
 export { readUserMap, writeUserMap, type UserMap } from './format/user-map.js';
 export { exportUsersForProvider, type ProviderFormat } from './users/provider-export.js';
 export { verify, type VerifyOptions, type VerifyResult, type TableVerification } from './verify/verify.js';

@@ -69,7 +69,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       .map((u) => ({ id: randomUUID(), email: u.email!.toLowerCase(), phone: null }));
     const newUsersFile = join(options.outputDir, 'new-provider-users.json');
     await writeFile(newUsersFile, `${JSON.stringify(newUsers, null, 2)}\n`, { mode: 0o600 });
-    const userMap = mapUsers(authUsers, newUsers);
+    const userMap = mapUsers(
+      authUsers,
+      newUsers.map((u) => ({
+        id: u.id,
+        externalIds: [],
+        emails: [{ address: u.email, verified: true }],
+        phones: [],
+      })),
+    );
     await writeUserMap(join(options.outputDir, 'user-map.json'), userMap, { force: true });
     log(
       `Mapped users to a generated new-provider list (${newUsersFile}): ${userMap.mappings.length} matched by email, ${userMap.unmatched.length} unmatched (${userMap.unmatched.map((u) => u.reason).join('; ')}); wrote user-map.json`,

@@ -17,10 +17,14 @@ export interface UserColumn {
 /** What happened to a user column's values during the import. */
 export interface UserColumnCounts extends UserColumn {
   rewritten: number;
+  /** Ids of Supabase users the map has no new id for (kept or cleared by the --unmatched policy). */
   unmatched: number;
+  /** Values that are no user id of the export (a team account's id beside personal ones): kept as they are. */
+  notUserIds: number;
 }
 
-const isAuthUsersId = (fk: ManifestTable['foreignKeys'][number]) =>
+/** A single-column foreign key into auth.users(id). */
+export const isAuthUsersId = (fk: ManifestTable['foreignKeys'][number]) =>
   fk.references.schema === 'auth' &&
   fk.references.table === 'users' &&
   fk.columns.length === 1 &&

@@ -9,15 +9,25 @@ import { parseOrRefuse, readJsonFile } from './parse-file.js';
  * and no old id mapped to two new ones.
  */
 
-/** How the users were matched: by email, or by phone where the email did not match. */
+/** How the users were matched: by the external id the provider keeps, by email, or by phone. */
 export const MATCHED_BY = ['email', 'phone', 'external id'] as const;
 export type MatchedBy = (typeof MATCHED_BY)[number];
 
-export type UnmatchedReason =
-  | 'no email or phone (anonymous user)'
-  | 'no new user with this email or phone'
-  | 'several new users with this email or phone'
-  | 'several Supabase users with this email or phone';
+/** Why a Supabase user has no new id (unmatched.reason); maps written elsewhere may say anything. */
+export const UNMATCHED_REASONS = {
+  deleted: 'soft-deleted in Supabase (users export leaves them out)',
+  anonymous: 'anonymous user (no email or phone)',
+  noKey: 'no email or phone',
+  banned: 'banned in Supabase, and not found at the new provider',
+  sharedEmail: 'email shared with another Supabase user',
+  sharedPhone: 'phone shared with another Supabase user',
+  severalByEmail: 'several new users with this email',
+  severalByPhone: 'several new users with this phone',
+  unverified: 'email not verified at the new provider',
+  taken: 'the new user with this email or phone is mapped to another Supabase user',
+  none: 'no new user with this external id, email or phone',
+} as const;
+export type UnmatchedReason = (typeof UNMATCHED_REASONS)[keyof typeof UNMATCHED_REASONS];
 
 const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
 

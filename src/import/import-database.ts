@@ -3,6 +3,7 @@ import { integrityNote } from '../format/manifest-digest.js';
 import type pg from 'pg';
 import { readCatalog } from '../catalog/read-catalog.js';
 import { describeError, InterruptedError, UsageError } from '../errors.js';
+import { readAuthUserIds } from '../format/auth-users-file.js';
 import { checkExportFiles } from '../format/file-integrity.js';
 import { stateKey, writeImportState } from '../format/import-state.js';
 import {
@@ -13,6 +14,7 @@ import {
   type ManifestTable,
 } from '../format/manifest.js';
 import { selectEntries } from '../format/select-entries.js';
+import { recordUserMap } from '../format/user-map-record.js';
 import { serialized } from '../format/serialized.js';
 import { findUserColumns, type UserColumn, type UserColumnCounts } from '../format/user-columns.js';
 import { connect, describeUrl } from '../pg/connect.js';
@@ -117,6 +119,9 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
 
     const saveState = serialized(() => writeImportState(settings.inputDir, resume.state));
     await saveState();
+    // Verify reads the map and the columns from the target (supamigrate.import_user_map), needing no flags.
+    if (settings.userMap && progress.available)
+      await recordUserMap(coordinator, progress.exportId, settings.userMap, userColumns);
     emit({ type: 'plan', tables: result.tables, triggerMode: pre.triggerMode, role: pre.role });
     for (const note of pre.notes) emit({ type: 'note', message: note });
     // The last step of the pre-flight: every connection of --jobs open before anything is emptied.
@@ -240,15 +245,18 @@ async function checkBeforeWriting(
   const fileProblems = await fileCheck;
   const problems = [...fileProblems, ...pre.problems];
   let scanned: UserIdRewriter | null = null;
+  // The export's user ids (none without an auth users file: then every id the map lacks is unmatched).
+  const userIds = settings.userMap ? await readAuthUserIds(settings.inputDir) : new Set<string>();
+  const known = userIds.size > 0 ? userIds : undefined;
   if (settings.userMap && fileProblems.length === 0) {
-    scanned = new UserIdRewriter(settings.userMap, userColumns, settings.unmatched);
+    scanned = new UserIdRewriter(settings.userMap, userColumns, settings.unmatched, known);
     await scanUserColumns(settings.inputDir, manifest.format, pre.tables, scanned);
     const found = await checkUserColumns(client, pre.tables, scanned, settings.unmatched);
     problems.push(...found.problems);
     pre.notes.push(...found.notes);
   }
   const rewriter = settings.userMap
-    ? new UserIdRewriter(settings.userMap, userColumns, settings.unmatched)
+    ? new UserIdRewriter(settings.userMap, userColumns, settings.unmatched, known)
     : null;
   return { pre, problems, scanned, rewriter };
 }

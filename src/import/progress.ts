@@ -1,7 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { describeError } from '../errors.js';
-import type { ExportManifest } from '../format/manifest.js';
 
 /**
  * The import's progress, kept in the target itself: one row per file loaded, inserted in the same
@@ -39,23 +38,7 @@ export interface CommittedFile {
   inserted: number;
 }
 
-/**
- * The export's identity: when it was taken, in which snapshot, and a digest of its table entries (names,
- * files, row counts, sha256), so the progress of another export (or of this directory exported again) is
- * never taken for this one's.
- */
-export function exportId(manifest: Pick<ExportManifest, 'exportedAt' | 'snapshot' | 'tables'>): string {
-  const entries = manifest.tables.map((t) => [
-    t.schema,
-    t.name,
-    t.rowCount,
-    t.file ?? null,
-    t.sha256 ?? null,
-    (t.parts ?? []).map((p) => [p.file, p.rowCount, p.sha256 ?? null]),
-  ]);
-  const digest = createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
-  return `${manifest.exportedAt} ${manifest.snapshot ?? '-'} ${digest}`;
-}
+export { exportId } from '../format/export-id.js';
 
 const EXISTS_SQL = `select to_regclass('${PROGRESS_TABLE}') is not null as exists,
   has_database_privilege(current_database(), 'CREATE') as can_create`;

@@ -12,7 +12,8 @@ import type { TablePlan } from './preflight.js';
 
 /**
  * The rewrite functions for one import: old id → new id, counting per column what was rewritten and
- * what had no mapping (kept, or NULL, by the policy).
+ * what had no mapping (kept, or NULL, by the policy). Given the export's user ids, a value that is none
+ * of them is no user id (a column found by its values also holds other ids): it is kept and counted apart.
  */
 export class UserIdRewriter {
   readonly counts: UserColumnCounts[];
@@ -24,9 +25,10 @@ export class UserIdRewriter {
     userMap: UserMap,
     columns: readonly UserColumn[],
     private readonly policy: UnmatchedPolicy,
+    private readonly userIds?: ReadonlySet<string>,
   ) {
     this.map = new Map(userMap.mappings.map((m) => [m.oldId, m.newId]));
-    this.counts = columns.map((c) => ({ ...c, rewritten: 0, unmatched: 0 }));
+    this.counts = columns.map((c) => ({ ...c, rewritten: 0, unmatched: 0, notUserIds: 0 }));
   }
 
   /** Per column name, the rewrites for one table (empty when it has no user columns). */
@@ -39,6 +41,10 @@ export class UserIdRewriter {
         if (newId !== undefined) {
           counts.rewritten++;
           return newId;
+        }
+        if (this.userIds && !this.userIds.has(oldId)) {
+          counts.notUserIds++;
+          return oldId;
         }
         counts.unmatched++;
         const seen = this.missing.get(key) ?? { count: 0, examples: new Set<string>() };

@@ -1,8 +1,4 @@
-import { join } from 'node:path';
-import { RowFormatError, UsageError } from '../errors.js';
-import { checkExportFiles } from '../format/file-integrity.js';
-import { readManifest } from '../format/manifest.js';
-import { forEachFileRow } from '../format/row-reader.js';
+import { readAuthUserRows } from '../format/auth-users-file.js';
 
 /** A Supabase auth user as exported in auth_users.json (columns the source did not have are undefined). */
 export interface AuthUser {
@@ -28,25 +24,5 @@ export interface AuthUser {
  * (export with --skip-auth, or no auth schema) is a UsageError that says so.
  */
 export async function readAuthUsers(inputDir: string): Promise<AuthUser[]> {
-  const manifest = await readManifest(inputDir);
-  const entry = manifest.authUsers;
-  if (!entry || entry.state !== 'complete') {
-    throw new UsageError(
-      `${inputDir} has no complete auth users export (was it exported with --skip-auth, or from a database without auth.users?)`,
-    );
-  }
-  const problems = await checkExportFiles(inputDir, [{ label: 'auth.users', ...entry }]);
-  if (problems.length > 0) throw new UsageError(problems);
-  // Streamed through the one row reader (the file's layout is checked as import's and verify's is);
-  // each row is a small object, so JSON.parse is fine for it.
-  const path = join(inputDir, entry.file);
-  const users: AuthUser[] = [];
-  await forEachFileRow(path, manifest.format, (buf, start, end, row) => {
-    try {
-      users.push(JSON.parse(buf.toString('utf8', start, end)) as AuthUser);
-    } catch (err) {
-      throw new RowFormatError(`${path}: row ${row}: ${(err as Error).message}`, row);
-    }
-  });
-  return users;
+  return (await readAuthUserRows(inputDir)) as unknown as AuthUser[];
 }

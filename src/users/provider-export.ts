@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { refuseToOverwrite, writeTextAtomically } from '../format/atomic-write.js';
 import type { AuthUser } from './auth-users.js';
-import { normalizePhone } from './map-users.js';
+import { isBanned, normalizeEmail, normalizePhone } from './map-users.js';
 
 export type ProviderFormat = 'clerk' | 'auth0' | 'csv' | 'json';
 export const PROVIDER_FORMATS: readonly ProviderFormat[] = ['clerk', 'auth0', 'csv', 'json'];
@@ -36,13 +36,30 @@ export interface ProviderExportResult {
   exported: number;
   /** Exported without a password: they sign in by link, code or OAuth, or reset their password. */
   withoutPassword: string[];
-  /** Not exported: no email (and, for Clerk, no phone either) — anonymous users and the like. */
-  skippedNoEmail: string[];
+  /** Not exported: neither email nor phone (anonymous users, and the like). */
+  skippedNoEmailOrPhone: string[];
+  /** Not exported, Auth0 only: phone but no email (a database connection needs an email; see PHONE_ONLY). */
+  skippedPhoneOnly: string[];
   /** Not exported: soft-deleted in Supabase (deleted_at set). */
   skippedDeleted: string[];
   /** Exported, but the provider cannot carry this: Clerk marks every imported email verified. */
   unconfirmedEmail: string[];
+  /** Exported, banned in Supabase now: Auth0 gets `blocked: true`; Clerk's import cannot, ban them after. */
+  banned: string[];
+  /** Exported, phone but no email: Clerk takes them if phone sign-in is enabled; csv/json carry them. */
+  phoneOnly: string[];
+  /** Exported, but sharing an email (trimmed, case-insensitive) with another exported user: the provider refuses the second. */
+  sharedEmail: string[];
 }
+
+/** What each provider can do with a user who has a phone and no email. */
+export const PHONE_ONLY: Record<ProviderFormat, string> = {
+  clerk: 'exported with their phone number: enable phone sign-in in Clerk, or Clerk refuses them',
+  auth0:
+    'not exported: an Auth0 database connection needs an email; create them in an SMS (passwordless) connection',
+  csv: 'exported with their phone number',
+  json: 'exported with their phone number',
+};
 
 const isBcrypt = (hash: string | null | undefined): hash is string =>
   typeof hash === 'string' && /^\$2[abxy]?\$\d\d\$/.test(hash);
@@ -50,8 +67,6 @@ const e164 = (phone: string | null | undefined) => {
   const digits = normalizePhone(phone);
   return digits ? `+${digits}` : undefined;
 };
-const banned = (u: AuthUser) =>
-  Boolean(u.banned_until && (u.banned_until === 'infinity' || u.banned_until > new Date().toISOString()));
 const names = (u: AuthUser) => {
   const meta = u.raw_user_meta_data ?? {};
   const pick = (...keys: string[]) =>
@@ -102,7 +117,7 @@ function auth0User(u: AuthUser): Record<string, unknown> {
     ...(isBcrypt(u.encrypted_password)
       ? { custom_password_hash: { algorithm: 'bcrypt', hash: { value: u.encrypted_password } } }
       : {}),
-    ...(banned(u) ? { blocked: true } : {}),
+    ...(isBanned(u) ? { blocked: true } : {}),
     user_metadata: u.raw_user_meta_data ?? {},
     app_metadata: appMetadata,
   };
@@ -122,7 +137,9 @@ function plainUser(u: AuthUser): Record<string, unknown> {
     createdAt: u.created_at ?? null,
     lastSignInAt: u.last_sign_in_at ?? null,
     bannedUntil: u.banned_until ?? null,
+    banned: isBanned(u),
     isAnonymous: Boolean(u.is_anonymous),
+    isSsoUser: Boolean(u.is_sso_user),
     userMetadata: u.raw_user_meta_data ?? null,
     appMetadata: u.raw_app_meta_data ?? null,
   };
@@ -130,7 +147,8 @@ function plainUser(u: AuthUser): Record<string, unknown> {
 
 /**
  * Writes the auth users in the format a new provider imports (mode 0600: they hold password hashes).
- * Soft-deleted users and users without an email (Clerk: without email and phone) are left out and listed.
+ * Soft-deleted users and users with neither email nor phone are left out and listed, as are phone-only
+ * users for Auth0; banned users, phone-only users and users sharing an email are exported and listed.
  * A file that exists is replaced only with `force` (a UsageError naming it otherwise, nothing written).
  */
 export async function exportUsersForProvider(
@@ -143,19 +161,32 @@ export async function exportUsersForProvider(
     files: [],
     exported: 0,
     withoutPassword: [],
-    skippedNoEmail: [],
+    skippedNoEmailOrPhone: [],
+    skippedPhoneOnly: [],
     skippedDeleted: [],
     unconfirmedEmail: [],
+    banned: [],
+    phoneOnly: [],
+    sharedEmail: [],
   };
   const chosen: AuthUser[] = [];
   for (const u of users) {
+    const email = normalizeEmail(u.email);
+    const phone = normalizePhone(u.phone);
     if (u.deleted_at) result.skippedDeleted.push(u.id);
-    else if (!u.email && (format === 'auth0' || !u.phone)) result.skippedNoEmail.push(u.id);
+    else if (!email && !phone) result.skippedNoEmailOrPhone.push(u.id);
+    else if (!email && format === 'auth0') result.skippedPhoneOnly.push(u.id);
     else chosen.push(u);
   }
+  const emails = new Map<string, number>();
+  for (const email of chosen.map((u) => normalizeEmail(u.email)))
+    if (email) emails.set(email, (emails.get(email) ?? 0) + 1);
   for (const u of chosen) {
     if (!isBcrypt(u.encrypted_password)) result.withoutPassword.push(u.id);
     if (format === 'clerk' && u.email && !u.email_confirmed_at) result.unconfirmedEmail.push(u.id);
+    if (isBanned(u)) result.banned.push(u.id);
+    if (!normalizeEmail(u.email)) result.phoneOnly.push(u.id);
+    if ((emails.get(normalizeEmail(u.email) ?? '') ?? 0) > 1) result.sharedEmail.push(u.id);
   }
   result.exported = chosen.length;
   // Every file is built first, so that none is written when one of them may not be replaced.
@@ -169,7 +200,9 @@ export async function exportUsersForProvider(
       userMetadata: JSON.stringify(r.userMetadata),
       appMetadata: JSON.stringify(r.appMetadata),
     }));
-    write(out, stringify(rows, { header: true, columns: Object.keys(plainUser({ id: '' })) }));
+    // Booleans as true/false (csv-stringify writes false as an empty field by default).
+    const cast = { boolean: (v: boolean) => (v ? 'true' : 'false') };
+    write(out, stringify(rows, { header: true, columns: Object.keys(plainUser({ id: '' })), cast }));
   } else {
     // Auth0 takes files of at most 500 KB: more users go to out-2.json, out-3.json, …
     const chunks: string[][] = [[]];

@@ -5,7 +5,6 @@ import { selectEntries } from '../format/select-entries.js';
 import { checkExportFiles } from '../format/file-integrity.js';
 import { MANIFEST_FILE, readManifest, tableFiles, type ManifestTable } from '../format/manifest.js';
 import { integrityNote } from '../format/manifest-digest.js';
-import { findUserColumns, type UserColumn } from '../format/user-columns.js';
 import { connect } from '../pg/connect.js';
 import { displayName } from '../pg/sql.js';
 import type { UserMap } from '../format/user-map.js';
@@ -15,6 +14,7 @@ import { readCatalog } from '../catalog/read-catalog.js';
 import { tablesMissingFromExport } from './missing-tables.js';
 import { verifyTable, type Side, type TableVerification } from './verify-table.js';
 import { loadReverseUserMap, reverseMappedValues } from './user-map-sql.js';
+import { chooseUserMap, userMapHints } from './user-map-choice.js';
 
 export type { Side, TableVerification };
 
@@ -65,9 +65,6 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const manifest = await readManifest(options.inputDir);
   const note = integrityNote(manifest, join(options.inputDir, MANIFEST_FILE));
   const selected = selectEntries(manifest.tables, options.tables ?? []);
-  const userColumns: UserColumn[] = options.userMap
-    ? findUserColumns(selected, options.userColumns ?? [])
-    : [];
   const sides: Side[] = [
     ...(options.dbUrl ? (['source'] as const) : []),
     'files',
@@ -89,7 +86,11 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     if (options.targetUrl) {
       target = await connect(options.targetUrl, { role: 'target', ioTimeout });
       clients.push(target);
-      if (options.userMap) await loadReverseUserMap(target, options.userMap);
+    }
+    const choice = await chooseUserMap(target, manifest, selected, options);
+    const { userMap, userColumns, notes } = choice;
+    if (target) {
+      if (userMap) await loadReverseUserMap(target, userMap);
       await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     }
     // The target's column types: a widened column is read back into the export's form.
@@ -148,7 +149,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         targetTable: targetCatalog
           ? (targetCatalog.find((t) => t.schema === table.schema && t.name === table.name) ?? null)
           : undefined,
-        userValues: options.userMap ? reverseMappedValues(table, userColumns) : undefined,
+        userValues: userMap ? reverseMappedValues(table, userColumns) : undefined,
         fileProblems: fileChecks.get(table) ?? [],
       });
       results.push(result);
@@ -163,7 +164,11 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         missingFromExport.length === 0,
       fileProblems,
       missingFromExport,
-      notes: note ? [note] : [],
+      notes: [
+        ...(note ? [note] : []),
+        ...notes,
+        ...(target ? await userMapHints(results, selected, manifest, options.inputDir, choice) : []),
+      ],
     };
   } finally {
     for (const c of clients) await c.end().catch(() => undefined);

@@ -15,6 +15,7 @@ import { exportUsersForProvider } from '../../src/users/provider-export.js';
 import type { UserMap } from '../../src/format/user-map.js';
 import { tableText } from '../support/compare.js';
 import { cli } from '../support/cli.js';
+import { auth0ExportLine, clerkId, clerkUser } from './provider-fixtures.js';
 import { connectTo, createDatabase, createFixtureDatabase, tempDir } from '../support/db.js';
 
 const newIdFor = (oldId: string) => {
@@ -60,7 +61,7 @@ describe('users: map, provider export, import with user-id rewriting', () => {
     expect(users).toHaveLength(40);
     expect(map.mappings).toHaveLength(39);
     expect(map.unmatched).toEqual([
-      expect.objectContaining({ email: null, reason: 'no email or phone (anonymous user)' }),
+      expect.objectContaining({ email: null, reason: 'anonymous user (no email or phone)' }),
     ]);
     const mixed = users.find((u) => u.email === 'Mixed.Case@Example.COM')!;
     expect(map.mappings.find((m) => m.oldId === mixed.id)?.newId).toBe(newIdFor(mixed.id));
@@ -72,8 +73,15 @@ describe('users: map, provider export, import with user-id rewriting', () => {
       csv,
       'uid,mail,tel\nn1,ADMIN@example.com ,\nn2,dup@x.io,\nn3,dup@x.io,\nn4,,+1 (555) 000-0001\n',
     );
-    const newUsers = await readNewUsers(csv, { id: 'uid', email: 'mail', phone: 'tel' });
-    expect(newUsers[0]).toEqual({ id: 'n1', email: 'ADMIN@example.com', phone: null });
+    const { users: newUsers } = await readNewUsers(csv, {
+      fields: { id: 'uid', email: 'mail', phone: 'tel' },
+    });
+    expect(newUsers[0]).toEqual({
+      id: 'n1',
+      externalIds: [],
+      emails: [{ address: 'ADMIN@example.com', verified: null }],
+      phones: [],
+    });
     const result = mapUsers(
       [
         { id: 'a', email: 'admin@EXAMPLE.com' },
@@ -88,8 +96,8 @@ describe('users: map, provider export, import with user-id rewriting', () => {
       ['c', 'n4', 'phone'],
     ]);
     expect(result.unmatched.map((u) => [u.oldId, u.reason])).toEqual([
-      ['b', 'several new users with this email or phone'],
-      ['d', 'no new user with this email or phone'],
+      ['b', 'several new users with this email'],
+      ['d', 'no new user with this external id, email or phone'],
     ]);
   });
 
@@ -224,7 +232,7 @@ describe('users: map, provider export, import with user-id rewriting', () => {
         emailAddress: [u.email],
       });
     }
-    expect(clerk.skippedNoEmail).toContain(map.unmatched[0]!.oldId);
+    expect(clerk.skippedNoEmailOrPhone).toContain(map.unmatched[0]!.oldId);
     const auth0 = await exportUsersForProvider(users, 'auth0', join(dir, 'auth0.json'));
     const auth0Users = JSON.parse(await readFile(auth0.files[0]!, 'utf8')) as Record<string, unknown>[];
     for (const u of hashed) {
@@ -298,5 +306,64 @@ describe('users: map, provider export, import with user-id rewriting', () => {
     }
     const { readdir } = await import('node:fs/promises');
     expect((await readdir(cwd)).sort()).toEqual(['users.clerk.json', 'users.csv']);
+  });
+
+  it('users map: Clerk objects map every user by external id (anonymous too), one without it by email', async () => {
+    const clerk = users.map((u, i) => clerkUser(u, { externalId: i !== 1 }));
+    const file = join(dir, 'clerk-users.json');
+    await writeFile(file, JSON.stringify({ data: clerk, totalCount: clerk.length }));
+    const out = join(dir, 'clerk-map.json');
+    const run = await cli(['users', 'map', '-i', dir, '--new-users', file, '--out', out]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/as Clerk user objects\./);
+    expect(run.stdout).toMatch(/Matched: 40 \(by email 1, by phone 0, by external id 39\)/);
+    const clerkMap = JSON.parse(await readFile(out, 'utf8')) as UserMap;
+    const anonymous = users.find((u) => u.is_anonymous)!;
+    expect(clerkMap.mappings.find((m) => m.oldId === anonymous.id)).toMatchObject({
+      newId: clerkId(anonymous),
+      matchedBy: 'external id',
+    });
+  });
+
+  it('users map: an Auth0 export (NDJSON) maps every user with an email; one without the field is refused', async () => {
+    const file = join(dir, 'auth0-export.json');
+    await writeFile(
+      file,
+      users
+        .filter((u) => u.email)
+        .map((u) => JSON.stringify(auth0ExportLine(u)))
+        .join('\n'),
+    );
+    const out = join(dir, 'auth0-map.json');
+    const run = await cli(['users', 'map', '-i', dir, '--new-users', file, '--out', out, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { matched: number; readAs: string };
+    expect(result).toMatchObject({ matched: users.filter((u) => u.email).length, readAs: 'Auth0 users' });
+    const noEmail = join(dir, 'auth0-no-email.json');
+    await writeFile(
+      noEmail,
+      users.map((u) => JSON.stringify({ user_id: `auth0|${u.id}`, name: 'x' })).join('\n'),
+    );
+    const refused = await cli([
+      'users',
+      'map',
+      '-i',
+      dir,
+      '--new-users',
+      noEmail,
+      '--out',
+      join(dir, 'x.json'),
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^supamigrate: new users file \S+ \(Auth0 users\): no user has the field "email"/,
+      ),
+    ]);
+    const none = join(dir, 'nobody.json');
+    await writeFile(none, JSON.stringify([{ id: 'n1', email: 'nobody@nowhere.test' }]));
+    const zero = await cli(['users', 'map', '-i', dir, '--new-users', none, '--out', join(dir, 'y.json')]);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/^supamigrate: no Supabase user matched any of the 1 new users/);
   });
 });

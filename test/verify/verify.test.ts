@@ -129,7 +129,7 @@ describe('verify: source, files and target', () => {
 });
 
 describe('verify after an import that rewrote user ids', () => {
-  it('matches when given the user map, and not without it', async () => {
+  it('matches when given the user map, or with the one the import recorded, and not without either', async () => {
     const sourceUrl = await createFixtureDatabase('ver_users');
     const targetUrl = await createDatabase('ver_users_tgt');
     await createSampleSchema(targetUrl);
@@ -142,8 +142,9 @@ describe('verify after an import that rewrote user ids', () => {
         .filter((u) => u.email)
         .map((u, i) => ({
           id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-          email: u.email!.toUpperCase(),
-          phone: null,
+          externalIds: [],
+          emails: [{ address: u.email!.toUpperCase(), verified: true }],
+          phones: [],
         })),
     );
     const userColumns = ['public.event_logs.actor_id', 'public.teams.member_ids'];
@@ -158,9 +159,33 @@ describe('verify after an import that rewrote user ids', () => {
     const mapped = await verify({ inputDir: dir, dbUrl: sourceUrl, targetUrl, userMap: map, userColumns });
     expect(mapped.tables.filter((t) => t.status !== 'match')).toEqual([]);
     expect(mapped.ok).toBe(true);
+    // With no flags, verify uses the map and the columns the import recorded in the target.
+    const recorded = await verify({ inputDir: dir, dbUrl: sourceUrl, targetUrl });
+    expect(recorded.tables.filter((t) => t.status !== 'match')).toEqual([]);
+    expect(recorded.ok).toBe(true);
+    expect(recorded.notes.join('\n')).toMatch(
+      /compared user columns through the user map the import recorded in the target \(supamigrate\.import_user_map: \d+ users; columns [^)]*public\.event_logs\.actor_id/,
+    );
+    // Given the map but not the columns without a foreign key: those tables differ, and verify names them.
+    const partial = await verify({ inputDir: dir, targetUrl, userMap: map });
+    expect(
+      partial.tables
+        .filter((t) => t.status !== 'match')
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['event_logs', 'teams']);
+    expect(partial.notes.join('\n')).toMatch(
+      /tables that differ hold user ids in columns not compared through the user map \(public\.event_logs\.actor_id, public\.teams\.member_ids\): if the import rewrote them \(--user-columns\), give verify the same --user-columns/,
+    );
+    // Without that record (and no flags), the tables with user ids differ, and verify says why.
+    const target = await connectTo(targetUrl);
+    await target.query('DROP TABLE supamigrate.import_user_map, supamigrate.import_user_columns');
     const plain = await verify({ inputDir: dir, targetUrl });
     const differing = plain.tables.filter((t) => t.status !== 'match').map((t) => t.name);
     expect(differing).toEqual(expect.arrayContaining(['devices', 'profiles', 'event_logs', 'teams']));
+    expect(plain.notes.join('\n')).toMatch(
+      /table\(s\) that differ hold user ids \([^)]*public\.devices[^)]*\): if the import rewrote user ids \(import --user-map\), the target keeps no record of it/,
+    );
     expect(differing).not.toContain('sensor_readings');
   });
 });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
 import { describeViolation } from '../../import/foreign-keys.js';
 import { importDatabase, type ImportEvent, type ImportResult } from '../../import/import-database.js';
 import { parseImportSettings, type ImportOptions } from '../../import/settings.js';
@@ -10,6 +11,8 @@ import { checkSettings, collect, list } from '../options.js';
 import { plural } from '../terminal.js';
 import { readUserMap } from '../../format/user-map.js';
 import { ProgressDisplay } from '../progress.js';
+import { scanUsers, type UserIdScan } from '../../users/scan.js';
+import { scanReport } from '../user-scan.js';
 import { action, EXIT_FAILED, EXIT_USAGE, interruption } from '../run.js';
 
 interface ImportFlags {
@@ -116,12 +119,23 @@ async function runImport(flags: ImportFlags): Promise<number> {
   } finally {
     display.stop();
   }
+  // A dry run with a user map also proposes the columns holding user ids without a foreign key.
+  // (An export without auth users has no ids to look for: the plan is shown without it.)
+  const scan =
+    result.dryRun && userMap
+      ? await scanUsers({
+          inputDir: flags.inputDir,
+          tables: flags.table,
+          excludeTables: flags.excludeTable,
+        }).catch((err: unknown) => (err instanceof UsageError ? undefined : Promise.reject(err)))
+      : undefined;
   if (flags.json) {
     process.stdout.write(
-      `${JSON.stringify({ ...result, complete: !result.dryRun && result.failures.length === 0 && result.violations.length === 0 })}\n`,
+      `${JSON.stringify({ ...result, complete: !result.dryRun && result.failures.length === 0 && result.violations.length === 0, ...(scan ? { userIdScan: scan } : {}) })}\n`,
     );
   } else if (result.dryRun) {
     printPlan(result);
+    if (scan) printScan(scan, flags);
   } else {
     printSummary(result);
   }
@@ -173,6 +187,18 @@ function printPlan(result: ImportResult): void {
   } else console.log('\nNo problems found: the import can run.');
 }
 
+function printScan(scan: UserIdScan, flags: ImportFlags): void {
+  console.log(`\nUser ids in columns without a foreign key (users scan):`);
+  for (const line of scanReport(scan, `import -i ${flags.inputDir} --user-map ${flags.userMap}`))
+    console.log(line);
+  const given = new Set(flags.userColumns ?? []);
+  const missing = scan.proposed
+    .map((c) => `${c.schema}.${c.table}.${c.column}`)
+    .filter((c) => !given.has(c) && !(c.startsWith('public.') && given.has(c.slice('public.'.length))));
+  if (missing.length > 0)
+    console.log(`note: not in your --user-columns, so kept as they are: ${missing.join(', ')}`);
+}
+
 function printSummary(result: ImportResult): void {
   const loaded = new Map(result.loaded.map((l) => [displayName(l), l]));
   const failed = new Map(result.failures.map((f) => [f.table, f.error]));
@@ -216,6 +242,9 @@ function printUserColumns(result: ImportResult, verb: string): void {
     c.foundBy,
     formatCount(c.rewritten),
     formatCount(c.unmatched),
+    formatCount(c.notUserIds),
   ]);
-  console.log(textTable(['column', 'found by', 'rewritten', 'unmatched'], rows, [2, 3]));
+  console.log(
+    textTable(['column', 'found by', 'rewritten', 'unmatched', 'not user ids (kept)'], rows, [2, 3, 4]),
+  );
 }

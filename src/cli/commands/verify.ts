@@ -29,8 +29,11 @@ export function registerVerify(program: Command): void {
     .option('-i, --input-dir <path>', 'the export directory (always compared)', './migration-data')
     .option('--db-url <url>', 'the source database (default: $SUPABASE_DB_URL when set)')
     .option('--target-url <url>', 'the target database (default: $TARGET_DB_URL when set)')
-    .option('--user-map <file>', 'the user map the import used: user columns are compared after mapping')
-    .option('--user-columns <list>', 'the --user-columns the import used', list)
+    .option(
+      '--user-map <file>',
+      'the user map the import used: user columns are compared after mapping (default: the one the import recorded in the target)',
+    )
+    .option('--user-columns <list>', 'the --user-columns the import used (default: the recorded ones)', list)
     .option('--table <name>', 'verify only this table (repeatable)', collect)
     .option(
       '--io-timeout <seconds>',
@@ -45,6 +48,7 @@ Exit codes: 0 everything matches, 1 something differs, 2 usage or connection err
 Examples:
   supamigrate verify --db-url "$SUPABASE_DB_URL" --target-url "$TARGET_DB_URL"
   supamigrate verify -i ./migration-data --db-url "$SUPABASE_DB_URL"          # source against the files
+  supamigrate verify --target-url "$TARGET_DB_URL"    # after import --user-map: uses the map it recorded
   supamigrate verify --target-url "$TARGET_DB_URL" --user-map user-map.json`,
     )
     .action(action((flags: VerifyFlags) => runVerify(flags)));

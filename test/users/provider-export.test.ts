@@ -1,0 +1,49 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { exportUsersForProvider, PHONE_ONLY } from '../../src/users/provider-export.js';
+import { SUPABASE_USERS as USERS, uuid } from './provider-fixtures.js';
+
+describe('users export: what each provider gets, flagged', () => {
+  it('flags banned, shared-email and phone-only users; Auth0 leaves phone-only users out, saying why', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'supamigrate-provider-'));
+    const clerk = await exportUsersForProvider(USERS, 'clerk', join(dir, 'users.clerk.json'));
+    expect(clerk).toMatchObject({
+      exported: 6,
+      skippedDeleted: [uuid(6)],
+      skippedNoEmailOrPhone: [uuid(1)],
+      skippedPhoneOnly: [],
+      phoneOnly: [uuid(7)],
+      banned: [uuid(5)],
+      sharedEmail: [uuid(3), uuid(4)],
+    });
+    const auth0 = await exportUsersForProvider(USERS, 'auth0', join(dir, 'users.auth0.json'));
+    expect(auth0).toMatchObject({
+      exported: 5,
+      skippedPhoneOnly: [uuid(7)],
+      phoneOnly: [],
+      banned: [uuid(5)],
+    });
+    expect(PHONE_ONLY.auth0).toMatch(/SMS/);
+    const written = JSON.parse(await readFile(auth0.files[0]!, 'utf8')) as Record<string, unknown>[];
+    expect(written.find((u) => u.user_id === uuid(5))).toMatchObject({ blocked: true });
+  });
+
+  it('writes booleans in CSV as true and false', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'supamigrate-provider-'));
+    const csv = await exportUsersForProvider(USERS, 'csv', join(dir, 'users.csv'));
+    const rows = parse(await readFile(csv.files[0]!, 'utf8'), { columns: true }) as Record<string, string>[];
+    const row = (i: number) => rows.find((r) => r.id === uuid(i))!;
+    expect(row(2)).toMatchObject({
+      emailConfirmed: 'true',
+      phoneConfirmed: 'false',
+      banned: 'false',
+      isAnonymous: 'false',
+    });
+    expect(row(5)).toMatchObject({ banned: 'true', emailConfirmed: 'false' });
+    expect(row(3)).toMatchObject({ isSsoUser: 'true' });
+    expect(row(7)).toMatchObject({ email: '', phone: '+15550001111' });
+  });
+});
