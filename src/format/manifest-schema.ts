@@ -172,7 +172,10 @@ export const recordedOptionsSchema = z.strictObject({
   /** Columns of large-object oids exported as the numbers alone (the objects are not exported). */
   skipLargeObjects: z.boolean().optional(),
   /** How the data files are compressed: `none`, or `gzip:<level>` (their names end in .gz). */
-  compress: z.string().regex(/^(none|gzip:[1-9])$/).optional(),
+  compress: z
+    .string()
+    .regex(/^(none|gzip:[1-9])$/)
+    .optional(),
 });
 
 /** A sequence that no column owns or defaults to: its position, for the import to set (pending there). */
