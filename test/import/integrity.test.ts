@@ -32,6 +32,22 @@ async function target(label: string, setup = ''): Promise<{ url: string; client:
   return { url, client };
 }
 
+/**
+ * The first COMMIT of a public.logs file lands, then its connection dies (ended by `killer`) before the
+ * load hears of it: the acknowledgement is lost. Undone by setting loadTestHooks.afterCommit back.
+ */
+function loseFirstCommitAck(killer: pg.Client): { count: number } {
+  const killed = { count: 0 };
+  loadTestHooks.afterCommit = async (client, file) => {
+    if (killed.count > 0 || !file.startsWith('public.logs')) return;
+    killed.count++;
+    const pid = (client as unknown as { processID: number }).processID;
+    await killer.query('select pg_terminate_backend($1)', [pid]);
+    await client.query('select 1'); // the connection is gone: this fails as a lost connection does
+  };
+  return killed;
+}
+
 describe('import integrity', () => {
   let source: pg.Client;
   let dir: string;
@@ -163,17 +179,10 @@ describe('import integrity', () => {
   it('a lost COMMIT acknowledgement: the retry sees the progress row and does not load the file twice', async () => {
     const t = await target('integ_ack');
     const killer = await connectTo(t.url);
-    let killed = 0;
-    loadTestHooks.afterCommit = async (client, file) => {
-      if (killed > 0 || !file.startsWith('public.logs')) return;
-      killed++;
-      const pid = (client as unknown as { processID: number }).processID;
-      await killer.query('select pg_terminate_backend($1)', [pid]);
-      await client.query('select 1'); // the connection is gone: this fails as a lost connection does
-    };
+    const killed = loseFirstCommitAck(killer);
     try {
       const result = await importDatabase({ targetUrl: t.url, inputDir: dir, jobs: 2, retries: 2 });
-      expect(killed).toBe(1);
+      expect(killed.count).toBe(1);
       expect(result.failures).toEqual([]);
       expect(result.violations).toEqual([]);
     } finally {
@@ -254,17 +263,10 @@ describe('import integrity', () => {
       const as = new URL(url);
       as.username = role;
       as.password = 'pw';
-      let killed = 0;
-      loadTestHooks.afterCommit = async (client, file) => {
-        if (killed > 0 || !file.startsWith('public.logs')) return;
-        killed++;
-        const pid = (client as unknown as { processID: number }).processID;
-        await owner.query('select pg_terminate_backend($1)', [pid]);
-        await client.query('select 1'); // the connection is gone: this fails as a lost connection does
-      };
+      const killed = loseFirstCommitAck(owner);
       try {
         const result = await importDatabase({ targetUrl: as.toString(), inputDir: dir, tables: ['logs'] });
-        expect(killed).toBe(1);
+        expect(killed.count).toBe(1);
         expect(result.failures).toEqual([]);
       } finally {
         loadTestHooks.afterCommit = undefined;
