@@ -24,6 +24,11 @@ export interface PlannedTable {
   parts?: number;
   /** `reltuples`, what the planner believed; -1 when never analysed. */
   estimatedRows: number;
+  /**
+   * Whether rowCount is count(*) in the snapshot (the dry run) or the planner's estimate (a run: each table
+   * is read once, and its file's row count is what COPY read in the snapshot).
+   */
+  exact: boolean;
 }
 
 /** A table of the plan with what the run needs. */
@@ -76,20 +81,30 @@ export async function planExport(
     const kept = previous ? await keepable(settings.outputDir, previous, info) : null;
     if (kept) {
       tables.push({
-        ...summary(info, kept.rowCount, kept.method, kept.parts?.length),
+        ...summary(info, kept.rowCount, kept.method, kept.parts?.length, true),
         info,
         ranges: kept.parts ? kept.parts.map((p) => p.blocks) : null,
         kept,
       });
       continue;
     }
-    const rowCount = await exactCount(client, info);
-    const method = exportMethod(info, rowCount, settings.largeTables, settings.streamingThreshold);
+    // A run reads each table once: the plan goes by the planner's estimate; the dry run counts.
+    const exact = settings.dryRun;
+    const estimate = exact ? null : await estimatedCount(client, info);
+    const rowCount = estimate === null ? await exactCount(client, info) : (estimate ?? 0);
+    // Unknown size (never analysed, or partitioned): stream, which takes any size in constant memory.
+    const method =
+      estimate === undefined
+        ? 'stream'
+        : exportMethod(info, rowCount, settings.largeTables, settings.streamingThreshold);
     const ranges =
       method === 'stream' && canSplit
-        ? await splitTable(client, info, rowCount, { jobs: settings.jobs, minRows: settings.splitRows })
+        ? await splitTable(client, info, estimate === undefined ? Infinity : rowCount, {
+            jobs: settings.jobs,
+            minRows: settings.splitRows,
+          })
         : null;
-    tables.push({ ...summary(info, rowCount, method, ranges?.length), info, ranges });
+    tables.push({ ...summary(info, rowCount, method, ranges?.length, exact), info, ranges });
   }
   return { tables, brokenForeignKeys: brokenEdges, largeObjects };
 }
@@ -98,10 +113,17 @@ export async function planExport(
 export const planSummary = (plan: ExportPlan): PlannedTable[] =>
   plan.tables.map(({ info: _info, ranges: _ranges, kept: _kept, ...rest }) => rest);
 
-const summary = (info: EncodedTable, rowCount: number, method: ExportMethod, parts?: number) => ({
+const summary = (
+  info: EncodedTable,
+  rowCount: number,
+  method: ExportMethod,
+  parts: number | undefined,
+  exact: boolean,
+) => ({
   schema: info.schema,
   name: info.name,
   rowCount,
+  exact,
   method,
   estimatedRows: info.estimatedRows,
   ...(parts ? { parts } : {}),
@@ -124,6 +146,30 @@ async function selectedTables(client: pg.Client, settings: ExportSettings): Prom
         .rows
     : [];
   return selectTables(catalog, { ...settings, others });
+}
+
+/*
+ * The planner's way: rows per page when last analysed, times the pages the table has now (so a table
+ * that grew since its statistics is not taken for a small one), summed over a partitioned table's
+ * partitions. Null when a table (or partition) that holds pages was never analysed.
+ */
+const ESTIMATE_SQL = /* SQL */ `
+  with leaf as (
+    select c.reltuples, c.relpages, pg_catalog.pg_relation_size(c.oid)
+                                    / pg_catalog.current_setting('block_size')::int as pages
+      from pg_catalog.pg_class c
+     where (c.oid = $1::oid and c.relkind = 'r')
+        or c.oid in (select relid from pg_catalog.pg_partition_tree($1::oid::regclass) where isleaf)
+  )
+  select case when bool_and(pages = 0 or (reltuples >= 0 and relpages > 0))
+              then sum(case when pages > 0 and relpages > 0 then reltuples / relpages * pages else 0 end)::int8::text
+         end as n
+    from leaf`;
+
+/** The estimated row count (undefined: unknown), read in the snapshot without reading the table. */
+async function estimatedCount(client: pg.Client, table: Pick<TableInfo, 'oid'>): Promise<number | undefined> {
+  const n = (await client.query<{ n: string | null }>(ESTIMATE_SQL, [table.oid])).rows[0]?.n;
+  return n === null || n === undefined ? undefined : Number(n);
 }
 
 /** Exact row count, in the export's snapshot. */

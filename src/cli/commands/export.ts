@@ -243,7 +243,7 @@ function printSummary(result: ExportResult): void {
   const total = manifest.tables.reduce((n, t) => n + (t.state === 'complete' ? t.rowCount : 0), 0);
   if (result.failures.length === 0) {
     console.log(
-      `\nExported ${plural(manifest.tables.length, 'table')} (${plural(total, 'row')}) to ${result.outputDir}; every file's row count matches count(*) in the snapshot.`,
+      `\nExported ${plural(manifest.tables.length, 'table')} (${plural(total, 'row')}) to ${result.outputDir}; each read once, in one snapshot.`,
     );
   } else {
     console.log(`\nExport INCOMPLETE: ${result.failures.length} failed:`);
