@@ -37,6 +37,7 @@ import {
   type ExportOptions,
   type ExportSettings,
 } from './settings.js';
+import { describeAppSchemas, readAppSchemas, type AppSchemas } from '../catalog/app-schemas.js';
 import { partFileName } from './split.js';
 import { recordWhatFilesCannotHold } from './standalone.js';
 
@@ -53,6 +54,8 @@ export interface ExportResult {
   failures: { table: string; error: string }[];
   /** --resume of an export that is already complete and intact: what to tell (nothing was done). */
   nothingToResume?: string;
+  /** Without --schema: the source's schemas exported and those left out, with why. */
+  schemas?: AppSchemas;
 }
 
 /**
@@ -91,6 +94,11 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
   try {
     const source = await readSource(snapshot.coordinator, settings.dbUrl);
     if (previous) checkSameSource(settings.outputDir, previous.source, source);
+    const schemas = settings.appSchemas ? await readAppSchemas(snapshot.coordinator) : undefined;
+    if (schemas) {
+      settings = { ...settings, schemas: schemas.included.map((s) => s.name) };
+      onEvent({ type: 'note', message: describeAppSchemas(schemas) });
+    }
     onEvent({ type: 'phase', phase: 'reading the catalog, counting rows' });
     const plan = await planExport(snapshot.coordinator, settings, previous, snapshot.id !== null);
     const tables = planSummary(plan);
@@ -101,6 +109,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       brokenForeignKeys: plan.brokenForeignKeys,
       manifest,
       failures,
+      ...(schemas ? { schemas } : {}),
     });
     onEvent({ type: 'plan', tables, brokenForeignKeys: plan.brokenForeignKeys, snapshot: snapshot.id });
     if (settings.dryRun) return done(null, []);
