@@ -34,3 +34,5 @@ export { readNewUsers, type NewUser } from './users/new-users.js';
 export { readUserMap, writeUserMap, type UserMap } from './format/user-map.js';
 export { exportUsersForProvider, type ProviderFormat } from './users/provider-export.js';
 export { verify, type VerifyOptions, type VerifyResult, type TableVerification } from './verify/verify.js';
+export { createSchema, type SchemaOptions, type SchemaResult, type SchemaReport } from './schema/schema.js';
+export { readAppSchemas, type AppSchemas, type SchemaChoice } from './catalog/app-schemas.js';

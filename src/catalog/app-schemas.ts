@@ -36,7 +36,8 @@ export const ALL_SCHEMAS_SQL = /* SQL */ `
 export function whyNotApp(name: string, extension: string | null): string | undefined {
   if (name === OWN_SCHEMA) return "supamigrate's own (import progress)";
   if (name.startsWith('pg_') || name === 'information_schema') return "PostgreSQL's own";
-  if (MANAGED_SCHEMAS.includes(name)) return "Supabase's own (auth users are exported apart)";
+  if (name === 'auth') return "Supabase's own (auth users are exported apart)";
+  if (MANAGED_SCHEMAS.includes(name)) return "Supabase's own";
   if (extension) return `created by the extension ${extension}`;
   return undefined;
 }
