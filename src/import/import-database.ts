@@ -9,6 +9,7 @@ import { serialized } from '../format/serialized.js';
 import { findUserColumns, type UserColumn, type UserColumnCounts } from '../format/user-columns.js';
 import { connect, describeUrl } from '../pg/connect.js';
 import { displayName } from '../pg/sql.js';
+import { loadMinimalAuthUsers } from './auth-users.js';
 import type { ImportEvent, ImportPlanTable } from './events.js';
 import { checkForeignKeys, foreignKeysTouching, type ForeignKeyViolation } from './foreign-keys.js';
 import type { LoadResult } from './load-table.js';
@@ -100,6 +101,14 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
         `resumed: ${resume.alreadyLoaded.length} table(s) already loaded into ${target} by an earlier run (recorded in ${PROGRESS_TABLE} in the target) are skipped: ${resume.alreadyLoaded.map(displayName).join(', ')}`,
       );
     }
+    const authNote = await loadMinimalAuthUsers(
+      coordinator,
+      settings.inputDir,
+      manifest,
+      settings.userMap,
+      settings.dryRun || checked.problems.length > 0,
+    );
+    if (authNote) result.notes.push(authNote);
     if (settings.dryRun) return result;
     if (checked.problems.length > 0) throw new UsageError(checked.problems);
 
