@@ -3,6 +3,11 @@ import type { RawColumn, RawFunction, SourceSchema } from './read-source.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+const UID_CALL = /\bauth\.uid\(\)/;
+/** `col = auth.uid()`, `auth.uid() = col`, also with pg_get_expr's `( SELECT auth.uid() AS uid)`. */
+const COMPARED_WITH_UID =
+  /"?(\w+)"?\s*=\s*\(?\s*(?:select\s+)?auth\.uid\(\)|auth\.uid\(\)(?:\s+as\s+uid\))?\s*=\s*"?(\w+)"?/gi;
+
 /** Whether a user map's new ids all are uuids (then user-id columns keep their type). */
 export const allUuids = (ids: readonly string[]) => ids.every((id) => UUID.test(id));
 
@@ -27,6 +32,21 @@ export function userIdColumns(source: SourceSchema, named: readonly string[]): S
     } else set.add(columnKey(t.oid, column!));
   }
   if (problems.length > 0) throw new UsageError(problems);
+  // Columns that take auth.uid() as their default, or that a policy compares with it, hold user ids too.
+  for (const c of source.columns)
+    if (c.default_expr && UID_CALL.test(c.default_expr) && /\buuid\b/.test(c.type))
+      set.add(columnKey(c.table_oid, c.name));
+  for (const p of source.policies) {
+    for (const expr of [p.using_expr, p.check_expr]) {
+      for (const m of (expr ?? '').matchAll(COMPARED_WITH_UID)) {
+        const name = m[1] ?? m[2];
+        const c = source.columns.find(
+          (x) => x.table_oid === p.table_oid && x.name === name && /\buuid\b/.test(x.type),
+        );
+        if (c) set.add(columnKey(c.table_oid, c.name));
+      }
+    }
+  }
   const keyOf = (schema: string | null, table: string | null) =>
     source.tables.find((t) => t.schema === schema && t.name === table)?.oid;
   for (let changed = true; changed;) {
