@@ -45,7 +45,7 @@ export function planPlatform(
   const created: string[] = [];
   for (const name of rolesNamed(source)) {
     const mapped = role(name);
-    const as = mapped === name ? '' : ` (as ${mapped}, --role-map)`;
+    const as = mapped === name ? '' : ` (for ${name}, --role-map)`;
     if (target.roles.has(mapped)) report.roles.push(`${name}${as}: exists in the target`);
     else if (target.createRole) {
       add('roles', `role ${mapped}`, `create role ${quoteIdent(mapped)} nologin`);
