@@ -1,10 +1,12 @@
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/pg/embedded.js';
 import { cli, noStack } from '../support/cli.js';
-import { createFixtureDatabase, tempDir } from '../support/db.js';
+import { createDatabase, createFixtureDatabase, tempDir } from '../support/db.js';
 
 /*
  * `supamigrate schema` into a second server that has none of Supabase's roles (roles are cluster-wide, so
@@ -210,4 +212,68 @@ describe('supamigrate schema', () => {
     expect(dry.stdout).toMatch(/create table "billing"\."invoices"/);
     expect((await c.query("select to_regclass('billing.invoices') as t")).rows[0].t).toBeNull();
   }, 120_000);
+
+  it('creates the same catalog as pg_dump --schema-only restored (where pg_dump can read the server)', async (ctx) => {
+    const dump = await promisify(execFile)(
+      'pg_dump',
+      ['--schema-only', '-n', 'public', '-n', 'billing', source],
+      {
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    ).catch(() => undefined);
+    if (!dump) return ctx.skip(); // no pg_dump, or one older than the server
+    const [a, b] = [await createDatabase('dumped'), await createDatabase('ours')];
+    for (const url of [a, b]) {
+      const c = await connectTo(url);
+      await c.query(await readFile(new URL('../../fixtures/supabase-auth.sql', import.meta.url), 'utf8'));
+      await c.query('create schema extensions');
+      for (const e of ['citext', 'uuid-ossp', 'pgcrypto'])
+        await c.query(`create extension "${e}" with schema extensions`);
+    }
+    const restore = await connectTo(a);
+    await restore.query(dump.stdout.replace(/^CREATE SCHEMA public;$/gm, '').replace(/^\\.*$/gm, ''));
+    await restore.end();
+    const ours = await cli([
+      'schema',
+      '--db-url',
+      source,
+      '--target-url',
+      b,
+      '--schema',
+      'public',
+      '--schema',
+      'billing',
+    ]);
+    expect(ours.code, ours.stdout + ours.stderr).toBe(0);
+    const catalog = async (url: string) =>
+      (await (await connectTo(url)).query(CATALOG_SQL)).rows.map((r) => `${r.kind} ${r.item}`);
+    const [dumped, created] = [await catalog(a), await catalog(b)];
+    expect(created.length).toBeGreaterThan(300);
+    expect(created).toEqual(dumped);
+  }, 120_000);
 });
+
+/** Columns, constraints, indexes, policies, triggers, views, functions and RLS of public and billing. */
+const CATALOG_SQL = /* SQL */ `
+  with app as (select oid from pg_namespace where nspname in ('public', 'billing'))
+  select 'column' as kind, c.oid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' '
+           || a.attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') || a.attidentity::text || a.attgenerated::text as item
+    from pg_attribute a join pg_class c on c.oid = a.attrelid
+    left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+   where c.relnamespace in (select oid from app) and a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p', 'v', 'm')
+  union all select 'constraint', conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+    from pg_constraint where connamespace in (select oid from app)
+  union all select 'index', pg_get_indexdef(i.indexrelid)
+    from pg_index i join pg_class c on c.oid = i.indrelid where c.relnamespace in (select oid from app)
+  union all select 'policy', polrelid::regclass || ' ' || polname || ' ' || polcmd::text || ' ' || coalesce(pg_get_expr(polqual, polrelid), '')
+           || ' ' || coalesce(pg_get_expr(polwithcheck, polrelid), '') || ' ' || polroles::regrole[]::text
+    from pg_policy
+  union all select 'trigger', pg_get_triggerdef(t.oid)
+    from pg_trigger t join pg_class c on c.oid = t.tgrelid where not t.tgisinternal and c.relnamespace in (select oid from app)
+  union all select 'view', c.oid::regclass || ' ' || pg_get_viewdef(c.oid)
+    from pg_class c where c.relnamespace in (select oid from app) and c.relkind in ('v', 'm')
+  union all select 'function', pg_get_functiondef(p.oid)
+    from pg_proc p where p.pronamespace in (select oid from app)
+  union all select 'rls', c.oid::regclass || ' ' || c.relrowsecurity || c.relforcerowsecurity
+    from pg_class c where c.relnamespace in (select oid from app) and c.relkind in ('r', 'p')
+   order by 1, 2`;
