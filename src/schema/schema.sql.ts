@@ -6,6 +6,8 @@
  * `create extension` (pg_depend deptype 'e'), as pg_dump does.
  */
 
+import { KEY_COLUMNS, REFERENCED_COLUMNS } from '../catalog/catalog.sql.js';
+
 /** `and not <extension member>` for an object of the given catalog (alias.oid). */
 const notExtensionMember = (catalog: string, alias: string) => /* SQL */ `
   not exists (select 1 from pg_catalog.pg_depend d
@@ -106,12 +108,8 @@ export const CONSTRAINTS_SQL = /* SQL */ `
   select con.conrelid::int8 as table_oid, con.conname as name, con.contype as type,
          pg_catalog.pg_get_constraintdef(con.oid) as definition,
          rn.nspname as ref_schema, rc.relname as ref_table,
-         array(select a.attname from unnest(con.conkey) with ordinality k(attnum, i)
-                 join pg_catalog.pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum
-                order by k.i)::text[] as columns,
-         array(select a.attname from unnest(con.confkey) with ordinality k(attnum, i)
-                 join pg_catalog.pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum
-                order by k.i)::text[] as ref_columns
+         ${KEY_COLUMNS} as columns,
+         ${REFERENCED_COLUMNS} as ref_columns
     from pg_catalog.pg_constraint con
     left join pg_catalog.pg_class rc on rc.oid = con.confrelid
     left join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
