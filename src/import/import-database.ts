@@ -108,7 +108,11 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       settings.userMap,
       settings.dryRun || checked.problems.length > 0,
     );
-    if (authNote) result.notes.push(authNote);
+    if (authNote) {
+      // The pre-flight saw auth.users empty; the users are loaded before the tables.
+      const stale = (note: string) => /references auth\.users, which is not imported and is empty/.test(note);
+      result.notes.splice(0, result.notes.length, ...result.notes.filter((n) => !stale(n)), authNote);
+    }
     if (settings.dryRun) return result;
     if (checked.problems.length > 0) throw new UsageError(checked.problems);
 

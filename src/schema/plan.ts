@@ -195,6 +195,10 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
     report.userIds.push(...functionsToReview(source.functions));
   }
   for (const tr of source.supabaseTriggers) report.notMoved.push(describeSupabaseTrigger(tr));
+  for (const p of source.publications)
+    report.notMoved.push(
+      `publication ${p.name} (${p.tables.join(', ')}): not created (logical replication${p.name === 'supabase_realtime' ? ', Supabase Realtime' : ''}): create it on the target if something subscribes`,
+    );
   report.notMoved.push(...functionsReadingSupabase(source.functions));
   return { statements: skipExisting(out, target, settings.ifNotExists, report), report };
 }

@@ -26,9 +26,16 @@ export interface Platform {
   dropForeignKey: (c: RawConstraint) => string | undefined;
 }
 
-/** The roles the app's policies and grants name (not PUBLIC, not Supabase's own). */
+/**
+ * The roles the target needs: those the app's policies and grants name (not PUBLIC, not Supabase's own),
+ * and Supabase's API roles the source has (PostgREST switches to them, grants or not).
+ */
 export function rolesNamed(source: SourceSchema): string[] {
-  const all = [...source.policies.flatMap((p) => p.roles), ...source.grants.map((g) => g.grantee)];
+  const all = [
+    ...source.apiRoles,
+    ...source.policies.flatMap((p) => p.roles),
+    ...source.grants.map((g) => g.grantee),
+  ];
   return [...new Set(all)].filter((r) => r !== 'public' && !isInternalRole(r)).sort();
 }
 

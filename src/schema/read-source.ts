@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { API_ROLES } from './supabase.js';
 import {
   COLUMNS_SQL,
   COMMENTS_SQL,
@@ -8,7 +9,9 @@ import {
   GRANTS_SQL,
   INDEXES_SQL,
   POLICIES_SQL,
+  PUBLICATIONS_SQL,
   SEQUENCES_SQL,
+  SOURCE_API_ROLES_SQL,
   SUPABASE_TRIGGERS_SQL,
   TABLE_OID_SQL,
   TABLES_SQL,
@@ -168,6 +171,10 @@ export interface SourceSchema {
   grants: RawGrant[];
   /** The source's auth.users columns (empty when it has none). */
   authUsersColumns: RawColumn[];
+  /** Publications of application tables: not created, reported. */
+  publications: { name: string; tables: string[] }[];
+  /** anon, authenticated, service_role: those the source has. */
+  apiRoles: string[];
 }
 
 /** Reads the definitions of `schemas` from the source, in one read-only transaction. */
@@ -206,6 +213,8 @@ export async function readSourceSchema(client: pg.Client, schemas: string[]): Pr
       comments: await rows<RawComment>(COMMENTS_SQL),
       grants: await rows<RawGrant>(GRANTS_SQL),
       authUsersColumns: [],
+      publications: await rows<{ name: string; tables: string[] }>(PUBLICATIONS_SQL),
+      apiRoles: (await rows<{ name: string }>(SOURCE_API_ROLES_SQL, API_ROLES)).map((r) => r.name),
     };
     const users = (await client.query<{ oid: string | null }>(TABLE_OID_SQL, ['auth.users'])).rows[0]?.oid;
     if (users) result.authUsersColumns = await rows<RawColumn>(COLUMNS_SQL, [users]);

@@ -288,3 +288,15 @@ export const TARGET_EXISTING_SQL = /* SQL */ `
 
 /** The columns of a table by name (the source's auth.users), or none when it does not exist. */
 export const TABLE_OID_SQL = /* SQL */ `select pg_catalog.to_regclass($1)::oid::int8 as oid`;
+
+/** Publications (logical replication, Supabase Realtime) that publish application tables. */
+export const PUBLICATIONS_SQL = /* SQL */ `
+  select p.pubname as name, array_agg(pt.schemaname || '.' || pt.tablename order by pt.schemaname, pt.tablename)::text[] as tables
+    from pg_catalog.pg_publication p
+    join pg_catalog.pg_publication_tables pt on pt.pubname = p.pubname
+   where pt.schemaname = any($1::text[])
+   group by p.pubname order by p.pubname`;
+
+/** Supabase's API roles the source has (a Supabase project has all three). */
+export const SOURCE_API_ROLES_SQL = /* SQL */ `
+  select r.rolname as name from pg_catalog.pg_roles r where r.rolname = any($1::text[]) order by r.rolname`;
