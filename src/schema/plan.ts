@@ -175,6 +175,13 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
   }
   for (const c of source.comments)
     add('comments', `comment on ${c.target}`, commentDdl(c.target, c.description), commentOwner(c.target));
+  for (const r of source.notPublic)
+    add(
+      'grants',
+      `no execute for public on ${r.kind} ${r.target}`,
+      `revoke execute on ${r.kind} ${r.target} from public`,
+      r.target,
+    );
   for (const g of source.grants) {
     if (g.grantee !== 'public' && isInternalRole(g.grantee)) continue;
     const grantee = g.grantee === 'public' ? 'public' : platform.role(g.grantee);

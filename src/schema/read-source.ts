@@ -8,6 +8,7 @@ import {
   FUNCTIONS_SQL,
   GRANTS_SQL,
   INDEXES_SQL,
+  NOT_PUBLIC_ROUTINES_SQL,
   POLICIES_SQL,
   PUBLICATIONS_SQL,
   SEQUENCES_SQL,
@@ -171,6 +172,8 @@ export interface SourceSchema {
   grants: RawGrant[];
   /** The source's auth.users columns (empty when it has none). */
   authUsersColumns: RawColumn[];
+  /** Routines whose EXECUTE the source revoked from PUBLIC. */
+  notPublic: { kind: string; target: string }[];
   /** Publications of application tables: not created, reported. */
   publications: { name: string; tables: string[] }[];
   /** anon, authenticated, service_role: those the source has. */
@@ -213,6 +216,7 @@ export async function readSourceSchema(client: pg.Client, schemas: string[]): Pr
       comments: await rows<RawComment>(COMMENTS_SQL),
       grants: await rows<RawGrant>(GRANTS_SQL),
       authUsersColumns: [],
+      notPublic: await rows<{ kind: string; target: string }>(NOT_PUBLIC_ROUTINES_SQL),
       publications: await rows<{ name: string; tables: string[] }>(PUBLICATIONS_SQL),
       apiRoles: (await rows<{ name: string }>(SOURCE_API_ROLES_SQL, API_ROLES)).map((r) => r.name),
     };

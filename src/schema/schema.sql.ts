@@ -254,6 +254,18 @@ export const GRANTS_SQL = /* SQL */ `
    where acl.acl is not null and x.grantee <> acl.owner
    order by acl.kind, acl.target, 3, 4`;
 
+/**
+ * Functions and procedures from which the source revoked PUBLIC's default EXECUTE (an ACL without an
+ * entry for PUBLIC): on the target, PUBLIC's EXECUTE is revoked too.
+ */
+export const NOT_PUBLIC_ROUTINES_SQL = /* SQL */ `
+  select case p.prokind when 'p' then 'procedure' else 'function' end as kind, p.oid::regprocedure::text as target
+    from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+   where n.nspname = any($1::text[]) and p.prokind in ('f', 'p') and p.proacl is not null
+     and not exists (select 1 from aclexplode(p.proacl) x where x.grantee = 0)
+     and ${notExtensionMember('pg_catalog.pg_proc', 'p')}
+   order by 2`;
+
 /** Every role the application's policies and grants name, with what the target knows of it. */
 export const TARGET_ROLES_SQL = /* SQL */ `
   select r.rolname as name from pg_catalog.pg_roles r where r.rolname = any($1::text[])`;
