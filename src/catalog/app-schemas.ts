@@ -64,3 +64,17 @@ export function describeAppSchemas(schemas: AppSchemas): string {
     `left out: ${left.map((s) => `${s.name} (${s.why})`).join(', ')}`
   );
 }
+
+/**
+ * What import and verify say of the schemas they work on: those the export recorded, and the export's
+ * account of what it left out and why (the note describeAppSchemas wrote into metadata.json).
+ */
+export function recordedSchemasNote(
+  schemas: readonly string[] | undefined,
+  notes: readonly string[],
+): string {
+  const chosen = notes.find((n) => n.startsWith('schemas included: '));
+  return chosen
+    ? `the export's ${chosen}`
+    : `schemas: ${(schemas ?? ['public']).join(', ')} (named with --schema at export, or recorded before supamigrate chose the application schemas)`;
+}

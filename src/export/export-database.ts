@@ -123,6 +123,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
     }
     await readSequencePositions(snapshot.coordinator, plan);
     const manifest = newManifest(source, settings, plan, snapshot.id);
+    if (schemas) manifest.notes.push(describeAppSchemas(schemas));
     if (previous) {
       const note = resumeNote(previous, plan, snapshot.id);
       manifest.notes.push(...previous.notes, note);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { recordedSchemasNote } from '../catalog/app-schemas.js';
 import { readCatalog } from '../catalog/read-catalog.js';
 import { describeError, InterruptedError, UsageError } from '../errors.js';
 import { checkExportFiles } from '../format/file-integrity.js';
@@ -108,6 +109,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       settings.userMap,
       settings.dryRun || checked.problems.length > 0,
     );
+    result.notes.unshift(recordedSchemasNote(manifest.options.schemas, manifest.notes));
     if (authNote) {
       // The pre-flight saw auth.users empty; the users are loaded before the tables.
       const stale = (note: string) => /references auth\.users, which is not imported and is empty/.test(note);

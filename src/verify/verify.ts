@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { recordedSchemasNote } from '../catalog/app-schemas.js';
 import type pg from 'pg';
 import { selectEntries } from '../format/select-entries.js';
 
@@ -163,7 +164,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         missingFromExport.length === 0,
       fileProblems,
       missingFromExport,
-      notes: note ? [note] : [],
+      notes: [recordedSchemasNote(manifest.options.schemas, manifest.notes), ...(note ? [note] : [])],
     };
   } finally {
     for (const c of clients) await c.end().catch(() => undefined);
