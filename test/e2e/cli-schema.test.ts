@@ -89,8 +89,21 @@ describe('supamigrate schema', () => {
     );
     expect(schema.stdout).toMatch(/authenticated: created NOLOGIN/);
     expect(schema.stdout).toMatch(/Schemas included: billing, public/);
+    const script = await cli(['schema', '--db-url', source, '--dry-run']);
+    expect(script.stdout).toMatch(/create policy "own settings" on "public"\."user_settings"/);
+    expect(script.stdout).not.toMatch(/supabase_admin|dashboard_user|to "postgres"/);
+    const plan = await cli(['export', '--db-url', source, '--dry-run']);
+    expect(plan.stdout).toMatch(/Schemas included: billing, public, supamigrate_fixture/);
+    expect(plan.stdout).toMatch(
+      /auth \(Supabase's own \(auth users are exported apart\)\), extensions \(Supabase's own\)/,
+    );
     const exp = await cli(['export', '--db-url', source, '-o', dir]);
     expect(exp.code, exp.stderr).toBe(0);
+    const dry = await cli(['import', '--target-url', url, '-i', dir, '--dry-run']);
+    expect(dry.stdout).toMatch(
+      /note: the export's schemas included: billing, public, supamigrate_fixture; left out: auth/,
+    );
+    expect(dry.stdout).toMatch(/auth users would be loaded into the target's minimal auth\.users/);
     const imp = await cli(['import', '--target-url', url, '-i', dir]);
     expect(imp.code, imp.stderr + imp.stdout).toBe(0);
     const ver = await cli(['verify', '--db-url', source, '--target-url', url, '-i', dir]);
