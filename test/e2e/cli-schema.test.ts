@@ -201,6 +201,10 @@ describe('supamigrate schema', () => {
       as('schema_owner', 'owner-pw', 'owner_db'),
     ]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(
+      /extension pg_buffercache \(schema extensions\): cannot be created: it needs a superuser \(schema_owner is not one, and the extension is not trusted\); left out/,
+    );
+    expect(ok.stdout).toMatch(/citext: created in schema extensions/);
     expect(await count(target.url('owner_db'))).toEqual(await count(source));
   }, 120_000);
 
