@@ -191,6 +191,22 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
       grantDdl(g.kind, g.target, g.privilege, grantee),
     );
   }
+  const defaults = source.defaultPrivileges.filter(
+    (d) => d.grantee === 'public' || !isInternalRole(d.grantee),
+  );
+  for (const d of defaults) {
+    const grantee = d.grantee === 'public' ? 'public' : quoteIdent(platform.role(d.grantee));
+    const sql = `alter default privileges in schema ${quoteIdent(d.schema)} grant ${d.privilege.toLowerCase()} on ${d.objects} to ${grantee}`;
+    add(
+      'default privileges',
+      `default ${d.privilege.toLowerCase()} on ${d.objects} in ${d.schema} to ${grantee}`,
+      sql,
+    );
+  }
+  if (defaults.length > 0)
+    report.roles.push(
+      `default privileges: the ${[...new Set(defaults.map((d) => d.grantee))].join(', ')} grants on new objects in ${[...new Set(defaults.map((d) => d.schema))].join(', ')} are set for ${target.role || 'the connecting role'} (the objects' owner on the target)`,
+    );
   out.push(...platform.after);
 
   if (settings.userIdType === 'text') {

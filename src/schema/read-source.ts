@@ -4,6 +4,7 @@ import {
   COLUMNS_SQL,
   COMMENTS_SQL,
   CONSTRAINTS_SQL,
+  DEFAULT_PRIVILEGES_SQL,
   EXTENSIONS_SQL,
   FUNCTIONS_SQL,
   GRANTS_SQL,
@@ -172,6 +173,8 @@ export interface SourceSchema {
   grants: RawGrant[];
   /** The source's auth.users columns (empty when it has none). */
   authUsersColumns: RawColumn[];
+  /** Default privileges in the application schemas, by grantee. */
+  defaultPrivileges: { schema: string; objects: string; grantee: string; privilege: string }[];
   /** Routines whose EXECUTE the source revoked from PUBLIC. */
   notPublic: { kind: string; target: string }[];
   /** Publications of application tables: not created, reported. */
@@ -216,6 +219,7 @@ export async function readSourceSchema(client: pg.Client, schemas: string[]): Pr
       comments: await rows<RawComment>(COMMENTS_SQL),
       grants: await rows<RawGrant>(GRANTS_SQL),
       authUsersColumns: [],
+      defaultPrivileges: await rows<SourceSchema['defaultPrivileges'][number]>(DEFAULT_PRIVILEGES_SQL),
       notPublic: await rows<{ kind: string; target: string }>(NOT_PUBLIC_ROUTINES_SQL),
       publications: await rows<{ name: string; tables: string[] }>(PUBLICATIONS_SQL),
       apiRoles: (await rows<{ name: string }>(SOURCE_API_ROLES_SQL, API_ROLES)).map((r) => r.name),

@@ -266,6 +266,23 @@ export const NOT_PUBLIC_ROUTINES_SQL = /* SQL */ `
      and ${notExtensionMember('pg_catalog.pg_proc', 'p')}
    order by 2`;
 
+/**
+ * Default privileges in the application schemas (Supabase gives anon, authenticated and service_role all
+ * privileges on every new table of public), whoever set them: on the target they are set for the
+ * connecting role, which owns the objects and will create the next ones.
+ */
+export const DEFAULT_PRIVILEGES_SQL = /* SQL */ `
+  select distinct n.nspname as schema,
+         case d.defaclobjtype when 'r' then 'tables' when 'S' then 'sequences' when 'f' then 'functions'
+                              when 'T' then 'types' end as objects,
+         case when x.grantee = 0 then 'public' else (select rolname from pg_catalog.pg_roles where oid = x.grantee) end as grantee,
+         x.privilege_type as privilege
+    from pg_catalog.pg_default_acl d
+    join pg_catalog.pg_namespace n on n.oid = d.defaclnamespace,
+         lateral aclexplode(d.defaclacl) x
+   where n.nspname = any($1::text[]) and x.grantee <> d.defaclrole and d.defaclobjtype in ('r', 'S', 'f', 'T')
+   order by 1, 2, 3, 4`;
+
 /** Every role the application's policies and grants name, with what the target knows of it. */
 export const TARGET_ROLES_SQL = /* SQL */ `
   select r.rolname as name from pg_catalog.pg_roles r where r.rolname = any($1::text[])`;
