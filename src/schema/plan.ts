@@ -146,6 +146,20 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
         key(t),
       );
   }
+  for (const t of source.tables.filter((x) => x.replica_identity !== 'd')) {
+    const how = {
+      n: 'nothing',
+      f: 'full',
+      i: `using index ${quoteIdent(t.replica_index ?? '')}`,
+      d: 'default',
+    }[t.replica_identity];
+    add(
+      'replica identity',
+      `replica identity of ${shown(t.schema, t.name)}`,
+      `alter table ${qualified(t.schema, t.name)} replica identity ${how}`,
+      key(t),
+    );
+  }
   for (const t of source.tables.filter((t) => t.rls || t.force_rls)) {
     const name = qualified(t.schema, t.name);
     if (t.rls)
@@ -183,6 +197,10 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
       r.target,
     );
   for (const g of source.grants) {
+    if (g.grantee === 'supabase_auth_admin' && g.kind === 'function')
+      report.notMoved.push(
+        `${g.target}: executable by supabase_auth_admin (a Supabase Auth hook): created, without that grant; configure the equivalent hook in your new provider`,
+      );
     if (g.grantee !== 'public' && isInternalRole(g.grantee)) continue;
     const grantee = g.grantee === 'public' ? 'public' : platform.role(g.grantee);
     add(

@@ -69,6 +69,9 @@ export interface RawTable {
   partition_key: string | null;
   partition_of: string | null;
   partition_bound: string | null;
+  /** d default, n nothing, f full, i index (replica_index). */
+  replica_identity: 'd' | 'n' | 'f' | 'i';
+  replica_index: string | null;
 }
 export interface RawColumn {
   table_oid: string;

@@ -76,7 +76,10 @@ export const TABLES_SQL = /* SQL */ `
            (select pg_catalog.quote_ident(pn.nspname) || '.' || pg_catalog.quote_ident(p.relname)
               from pg_catalog.pg_inherits i join pg_catalog.pg_class p on p.oid = i.inhparent
               join pg_catalog.pg_namespace pn on pn.oid = p.relnamespace where i.inhrelid = c.oid) end as partition_of,
-         case when c.relispartition then pg_catalog.pg_get_expr(c.relpartbound, c.oid) end as partition_bound
+         case when c.relispartition then pg_catalog.pg_get_expr(c.relpartbound, c.oid) end as partition_bound,
+         c.relreplident as replica_identity,
+         (select ic.relname from pg_catalog.pg_index i join pg_catalog.pg_class ic on ic.oid = i.indexrelid
+           where i.indrelid = c.oid and i.indisreplident) as replica_index
     from pg_catalog.pg_class c
     join pg_catalog.pg_namespace n on n.oid = c.relnamespace
    where c.relkind in ('r', 'p') and c.relpersistence <> 't' and n.nspname = any($1::text[])

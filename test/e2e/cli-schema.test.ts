@@ -291,6 +291,6 @@ const CATALOG_SQL = /* SQL */ `
     from pg_class c where c.relnamespace in (select oid from app) and c.relkind in ('v', 'm')
   union all select 'function', pg_get_functiondef(p.oid)
     from pg_proc p where p.pronamespace in (select oid from app)
-  union all select 'rls', c.oid::regclass || ' ' || c.relrowsecurity || c.relforcerowsecurity
+  union all select 'rls', c.oid::regclass || ' ' || c.relrowsecurity || c.relforcerowsecurity || ' ' || c.relreplident::text
     from pg_class c where c.relnamespace in (select oid from app) and c.relkind in ('r', 'p')
    order by 1, 2`;
