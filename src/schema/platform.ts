@@ -55,7 +55,12 @@ export function planPlatform(
     const as = mapped === name ? '' : ` (for ${name}, --role-map)`;
     if (target.roles.has(mapped)) report.roles.push(`${name}${as}: exists in the target`);
     else if (target.createRole) {
-      add('roles', `role ${mapped}`, `create role ${quoteIdent(mapped)} nologin`);
+      // A script (--out) may run where the role exists already.
+      add(
+        'roles',
+        `role ${mapped}`,
+        `do $role$ begin create role ${quoteIdent(mapped)} nologin; exception when duplicate_object then null; end $role$`,
+      );
       if (!target.superuser)
         add('roles', `membership in ${mapped}`, `grant ${quoteIdent(mapped)} to current_user`);
       created.push(mapped);
@@ -73,7 +78,7 @@ export function planPlatform(
   const extensions: Statement[] = [];
   for (const e of source.extensions) {
     const supabase = SUPABASE_EXTENSIONS[e.name];
-    const facts = target.extensions.get(e.name);
+    const facts = target.known ? target.extensions.get(e.name) : { installed: false, trusted: true };
     if (supabase && !e.used_by_columns) {
       report.extensions.push(`${e.name}: left out (${supabase})`);
     } else if (facts?.installed) {

@@ -74,7 +74,8 @@ export async function createSchema(options: SchemaOptions): Promise<SchemaResult
       written: false,
       userIdType: settings.userIdType,
     };
-    if (settings.out && !settings.dryRun) await writeFile(settings.out, result.script);
+    if (settings.out && !settings.dryRun && plan.report.problems.length === 0)
+      await writeFile(settings.out, result.script);
     if (target && !settings.dryRun && plan.report.problems.length === 0) {
       await apply(target, plan.statements);
       result.written = true;

@@ -8,6 +8,8 @@ import {
 
 /** What `supamigrate schema` needs to know of the target before writing: what exists, what it may do. */
 export interface TargetFacts {
+  /** false: no target was read (--out alone): every role and extension is taken as creatable. */
+  known: boolean;
   role: string;
   superuser: boolean;
   createRole: boolean;
@@ -25,6 +27,7 @@ export interface TargetFacts {
 
 /** A target that is not written: every object is new, every role and extension is assumed available. */
 export const NO_TARGET: TargetFacts = {
+  known: false,
   role: '',
   superuser: true,
   createRole: true,
@@ -60,6 +63,7 @@ export async function readTarget(
   const existing = (await client.query<{ key: string }>(TARGET_EXISTING_SQL, [[...schemas, 'auth']])).rows;
   const keys = new Set(existing.map((r) => r.key));
   return {
+    known: true,
     role: a.role,
     superuser: a.superuser,
     createRole: a.create_role || a.superuser,

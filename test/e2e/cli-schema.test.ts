@@ -230,6 +230,19 @@ describe('supamigrate schema', () => {
     expect((await c.query("select to_regclass('billing.invoices') as t")).rows[0].t).toBeNull();
   }, 120_000);
 
+  it('--out writes a script that creates the same objects in one transaction, without connecting to a target', async () => {
+    const file = join(await tempDir('schema-out'), 'schema.sql');
+    const run = await cli(['schema', '--db-url', source, '--out', file]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/Script written to .*schema\.sql/);
+    const url = await target.createDatabase('script');
+    const c = await connectTo(url);
+    await c.query('begin');
+    await c.query(await readFile(file, 'utf8'));
+    await c.query('commit');
+    expect(await count(url)).toEqual(await count(source));
+  }, 120_000);
+
   it('creates the same catalog as pg_dump --schema-only restored (where pg_dump can read the server)', async (ctx) => {
     const dump = await promisify(execFile)(
       'pg_dump',
