@@ -2,6 +2,7 @@ import { quoteIdent, quoteLiteral } from '../pg/sql.js';
 import type {
   RawColumn,
   RawConstraint,
+  RawGrant,
   RawPolicy,
   RawSequence,
   RawTable,
@@ -138,7 +139,10 @@ export function viewOrder(views: RawView[]): RawView[] {
 export const commentDdl = (target: string, description: string): string =>
   `comment on ${target} is ${quoteLiteral(description)}`;
 
-export function grantDdl(kind: string, target: string, privilege: string, grantee: string): string {
-  const on = kind === 'table' ? 'table' : kind;
-  return `grant ${privilege.toLowerCase()} on ${on} ${target} to ${grantee === 'public' ? 'public' : quoteIdent(grantee)}`;
+/** `grant select on table …`, or for a column grant `grant update (col) on table …`. */
+export function grantDdl(g: RawGrant, grantee: string): string {
+  const to = grantee === 'public' ? 'public' : quoteIdent(grantee);
+  const privilege = g.privilege.toLowerCase();
+  if (g.kind === 'column') return `grant ${privilege} (${g.column_name}) on table ${g.target} to ${to}`;
+  return `grant ${privilege} on ${g.kind} ${g.target} to ${to}`;
 }

@@ -203,11 +203,8 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
       );
     if (g.grantee !== 'public' && isInternalRole(g.grantee)) continue;
     const grantee = g.grantee === 'public' ? 'public' : platform.role(g.grantee);
-    add(
-      'grants',
-      `grant ${g.privilege.toLowerCase()} on ${g.kind} ${g.target} to ${grantee}`,
-      grantDdl(g.kind, g.target, g.privilege, grantee),
-    );
+    const on = g.kind === 'column' ? `column ${g.target}.${g.column_name}` : `${g.kind} ${g.target}`;
+    add('grants', `grant ${g.privilege.toLowerCase()} on ${on} to ${grantee}`, grantDdl(g, grantee));
   }
   const defaults = source.defaultPrivileges.filter(
     (d) => d.grantee === 'public' || !isInternalRole(d.grantee),

@@ -152,8 +152,11 @@ export interface RawComment {
   description: string;
 }
 export interface RawGrant {
-  kind: 'schema' | 'table' | 'sequence' | 'function' | 'procedure';
+  kind: 'schema' | 'table' | 'column' | 'sequence' | 'function' | 'procedure';
+  /** Quoted name or signature; for a column, its table's. */
   target: string;
+  /** For a column grant: the quoted column name. */
+  column_name: string | null;
   grantee: string;
   privilege: string;
 }

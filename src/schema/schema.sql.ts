@@ -232,30 +232,38 @@ export const COMMENTS_SQL = /* SQL */ `
    order by 1`;
 
 /**
- * Privileges granted on the application's schemas, tables, views, sequences and functions (aclexplode),
+ * Privileges granted on the application's schemas, tables, views, columns, sequences and functions (aclexplode),
  * except those an owner holds on its own objects. grantee 'public' is PUBLIC.
  */
 export const GRANTS_SQL = /* SQL */ `
   with acl as (
-    select 'schema' as kind, pg_catalog.quote_ident(n.nspname) as target, n.nspacl as acl, n.nspowner as owner
+    select 'schema' as kind, pg_catalog.quote_ident(n.nspname) as target, null::text as column_name,
+           n.nspacl as acl, n.nspowner as owner
       from pg_catalog.pg_namespace n where n.nspname = any($1::text[])
     union all
     select case c.relkind when 'S' then 'sequence' else 'table' end,
-           pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), c.relacl, c.relowner
+           pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), null, c.relacl, c.relowner
       from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
      where n.nspname = any($1::text[]) and c.relkind in ('r', 'p', 'v', 'm', 'S') and not c.relispartition
     union all
-    select case p.prokind when 'p' then 'procedure' else 'function' end, p.oid::regprocedure::text, p.proacl, p.proowner
+    select 'column', pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),
+           pg_catalog.quote_ident(a.attname), a.attacl, c.relowner
+      from pg_catalog.pg_attribute a join pg_catalog.pg_class c on c.oid = a.attrelid
+      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = any($1::text[]) and c.relkind in ('r', 'p', 'v', 'm') and not c.relispartition
+       and a.attnum > 0 and not a.attisdropped and a.attacl is not null
+    union all
+    select case p.prokind when 'p' then 'procedure' else 'function' end, p.oid::regprocedure::text, null, p.proacl, p.proowner
       from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
      where n.nspname = any($1::text[]) and p.prokind in ('f', 'p')
        and ${notExtensionMember('pg_catalog.pg_proc', 'p')}
   )
-  select acl.kind, acl.target,
+  select acl.kind, acl.target, acl.column_name,
          case when x.grantee = 0 then 'public' else (select rolname from pg_catalog.pg_roles where oid = x.grantee) end as grantee,
          x.privilege_type as privilege
     from acl, lateral aclexplode(acl.acl) x
    where acl.acl is not null and x.grantee <> acl.owner
-   order by acl.kind, acl.target, 3, 4`;
+   order by acl.kind, acl.target, 3, 4, 5`;
 
 /**
  * Functions and procedures from which the source revoked PUBLIC's default EXECUTE (an ACL without an

@@ -304,6 +304,9 @@ const CATALOG_SQL = /* SQL */ `
     from pg_class c where c.relnamespace in (select oid from app) and c.relkind in ('v', 'm')
   union all select 'function', pg_get_functiondef(p.oid)
     from pg_proc p where p.pronamespace in (select oid from app)
+  union all select 'column grant', c.oid::regclass || '.' || a.attname || ' ' || a.attacl::text
+    from pg_attribute a join pg_class c on c.oid = a.attrelid
+   where c.relnamespace in (select oid from app) and a.attacl is not null
   union all select 'rls', c.oid::regclass || ' ' || c.relrowsecurity || c.relforcerowsecurity || ' ' || c.relreplident::text
     from pg_class c where c.relnamespace in (select oid from app) and c.relkind in ('r', 'p')
    order by 1, 2`;
