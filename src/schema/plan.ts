@@ -233,12 +233,25 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
     report.userIds.push(...functionsToReview(source.functions));
   }
   for (const tr of source.supabaseTriggers) report.notMoved.push(describeSupabaseTrigger(tr));
+  for (const p of source.supabasePolicies)
+    report.notMoved.push(
+      `policy "${p.name}" on ${p.table}: not created (Supabase's ${p.table.split('.')[0]} is not on the target)`,
+    );
+  const companions = source.tables.filter((t) => t.companion);
+  for (const t of companions)
+    report.auth.push(
+      target.existing.has(key(t))
+        ? `${shown(t.schema, t.name)} exists in the target: foreign keys into it are created as in the source`
+        : `${shown(t.schema, t.name)}: created (columns, keys and indexes, without Supabase's triggers and policies) because application foreign keys point into it; export and import carry its rows (not the files: storage contents stay in Supabase Storage)`,
+    );
+  const present = new Set(companions.filter((t) => target.existing.has(key(t))).map(key));
+  const statements = out.filter((s) => s.owner === undefined || !present.has(s.owner));
   for (const p of source.publications)
     report.notMoved.push(
       `publication ${p.name} (${p.tables.join(', ')}): not created (logical replication${p.name === 'supabase_realtime' ? ', Supabase Realtime' : ''}): create it on the target if something subscribes`,
     );
   report.notMoved.push(...functionsReadingSupabase(source.functions));
-  return { statements: skipExisting(out, target, settings.ifNotExists, report), report };
+  return { statements: skipExisting(statements, target, settings.ifNotExists, report), report };
 }
 
 /** The object a comment belongs to: a relation's key, or a function's signature. */

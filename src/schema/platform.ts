@@ -74,7 +74,7 @@ export function planPlatform(
     }
   }
 
-  const schemas = new Set(source.schemas);
+  const schemas = new Set([...source.schemas, ...source.companionSchemas]);
   const extensions: Statement[] = [];
   for (const e of source.extensions) {
     const supabase = SUPABASE_EXTENSIONS[e.name];
@@ -143,8 +143,8 @@ export function planPlatform(
     if (c.type !== 'f' || c.ref_schema === null || source.schemas.includes(c.ref_schema)) return undefined;
     if (c.ref_schema === 'auth' && c.ref_table === 'users')
       return keepUsers ? undefined : '--auth-foreign-keys drop';
-    if (c.ref_schema === 'storage')
-      return 'storage objects are not moved by supamigrate: the column keeps its values, without the foreign key';
+    if (source.tables.some((t) => t.companion && t.schema === c.ref_schema && t.name === c.ref_table))
+      return undefined;
     return `${c.ref_schema}.${c.ref_table} is not created on the target`;
   };
   return { before, after: [], role, dropForeignKey };

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { TableRef } from '../catalog/types.js';
 import { API_ROLES } from './supabase.js';
 import {
   COLUMNS_SQL,
@@ -14,6 +15,7 @@ import {
   PUBLICATIONS_SQL,
   SEQUENCES_SQL,
   SOURCE_API_ROLES_SQL,
+  SUPABASE_POLICIES_SQL,
   SUPABASE_TRIGGERS_SQL,
   TABLE_OID_SQL,
   TABLES_SQL,
@@ -72,6 +74,8 @@ export interface RawTable {
   /** d default, n nothing, f full, i index (replica_index). */
   replica_identity: 'd' | 'n' | 'f' | 'i';
   replica_index: string | null;
+  /** A table outside the app schemas that app foreign keys need (storage.objects): created bare. */
+  companion?: boolean;
 }
 export interface RawColumn {
   table_oid: string;
@@ -183,6 +187,10 @@ export interface SourceSchema {
   defaultPrivileges: { schema: string; objects: string; grantee: string; privilege: string }[];
   /** Routines whose EXECUTE the source revoked from PUBLIC. */
   notPublic: { kind: string; target: string }[];
+  /** Schemas of the companion tables (storage). */
+  companionSchemas: string[];
+  /** Policies on Supabase's auth and storage tables: not created, reported. */
+  supabasePolicies: { table: string; name: string }[];
   /** Publications of application tables: not created, reported. */
   publications: { name: string; tables: string[] }[];
   /** anon, authenticated, service_role: those the source has. */
@@ -190,15 +198,30 @@ export interface SourceSchema {
 }
 
 /** Reads the definitions of `schemas` from the source, in one read-only transaction. */
-export async function readSourceSchema(client: pg.Client, schemas: string[]): Promise<SourceSchema> {
+/**
+ * Reads the definitions of `schemas` from the source, in one read-only transaction; and of `companions`,
+ * tables of other schemas the app's foreign keys need (storage.objects): their columns, keys and indexes
+ * only (no triggers, policies or grants: those are Supabase Storage's).
+ */
+export async function readSourceSchema(
+  client: pg.Client,
+  schemas: string[],
+  companions: readonly TableRef[] = [],
+): Promise<SourceSchema> {
   await client.query('begin transaction isolation level repeatable read read only');
   try {
     await client.query("set local search_path = ''");
     const rows = async <T extends object>(sql: string, param: unknown = schemas): Promise<T[]> =>
       (await client.query<T>(sql, [param])).rows;
-    const tables = await rows<RawTable>(TABLES_SQL);
+    const appTables = await rows<RawTable>(TABLES_SQL);
+    const companionSchemas = [...new Set(companions.map((c) => c.schema))];
+    const companionTables = (await rows<RawTable>(TABLES_SQL, companionSchemas))
+      .filter((t) => companions.some((c) => c.schema === t.schema && c.name === t.name))
+      .map((t) => ({ ...t, rls: false, force_rls: false, companion: true }));
+    const tables = [...companionTables, ...appTables];
     const views = await rows<RawView>(VIEWS_SQL);
     const relations = [...tables, ...views].map((t) => t.oid);
+    const appRelations = [...appTables, ...views].map((t) => t.oid);
     const result: SourceSchema = {
       schemas,
       extensions: await rows<RawExtension>(EXTENSIONS_SQL),
@@ -216,12 +239,14 @@ export async function readSourceSchema(client: pg.Client, schemas: string[]): Pr
       indexes: await rows<RawIndex>(INDEXES_SQL, relations),
       views,
       functions: await rows<RawFunction>(FUNCTIONS_SQL),
-      triggers: await rows<RawTrigger>(TRIGGERS_SQL, relations),
+      triggers: await rows<RawTrigger>(TRIGGERS_SQL, appRelations),
       supabaseTriggers: (await client.query<RawSupabaseTrigger>(SUPABASE_TRIGGERS_SQL)).rows,
       policies: await rows<RawPolicy>(
         POLICIES_SQL,
-        tables.map((t) => t.oid),
+        appTables.map((t) => t.oid),
       ),
+      companionSchemas,
+      supabasePolicies: (await client.query<{ table: string; name: string }>(SUPABASE_POLICIES_SQL)).rows,
       comments: await rows<RawComment>(COMMENTS_SQL),
       grants: await rows<RawGrant>(GRANTS_SQL),
       authUsersColumns: [],

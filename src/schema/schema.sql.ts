@@ -182,6 +182,15 @@ export const SUPABASE_TRIGGERS_SQL = /* SQL */ `
    where n.nspname in ('auth', 'storage') and not t.tgisinternal
    order by n.nspname, c.relname, t.tgname`;
 
+/** Policies on Supabase's auth and storage tables (apps write them on storage.objects): reported. */
+export const SUPABASE_POLICIES_SQL = /* SQL */ `
+  select n.nspname || '.' || c.relname as table, p.polname as name
+    from pg_catalog.pg_policy p
+    join pg_catalog.pg_class c on c.oid = p.polrelid
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+   where n.nspname in ('auth', 'storage')
+   order by 1, 2`;
+
 /** Row-level security policies of the given tables; roles by name (PUBLIC for none). */
 export const POLICIES_SQL = /* SQL */ `
   select p.polrelid::int8 as table_oid, p.polname as name, p.polcmd as command, p.polpermissive as permissive,

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type pg from 'pg';
 import { readAppSchemas, type AppSchemas } from '../catalog/app-schemas.js';
+import { companionTables } from '../catalog/companion-tables.js';
 import { describeError, IntegrityError, UsageError } from '../errors.js';
 import { connect } from '../pg/connect.js';
 import type { Statement } from './ddl.js';
@@ -45,10 +46,8 @@ export async function createSchema(options: SchemaOptions): Promise<SchemaResult
   let read;
   try {
     schemas = await chosenSchemas(source, settings);
-    read = await readSourceSchema(
-      source,
-      schemas.included.map((s) => s.name),
-    );
+    const names = schemas.included.map((s) => s.name);
+    read = await readSourceSchema(source, names, await companionTables(source, names));
   } finally {
     await source.end().catch(() => undefined);
   }
@@ -59,7 +58,7 @@ export async function createSchema(options: SchemaOptions): Promise<SchemaResult
     const facts = target
       ? await readTarget(
           target,
-          read.schemas,
+          [...read.schemas, ...read.companionSchemas],
           rolesNamed(read).map((r) => settings.roleMap[r] ?? r),
           read.extensions.map((e) => e.name),
         )

@@ -89,6 +89,11 @@ describe('supamigrate schema', () => {
     );
     expect(schema.stdout).toMatch(/authenticated: created NOLOGIN/);
     expect(schema.stdout).toMatch(/Schemas included: billing, public/);
+    expect(schema.stdout).toMatch(
+      /storage\.objects: created .* because application foreign keys point into it/,
+    );
+    expect(schema.stdout).toMatch(/storage\.buckets: created/);
+    expect(schema.stdout).toMatch(/policy "Users upload their own avatar" on storage\.objects: not created/);
     const script = await cli(['schema', '--db-url', source, '--dry-run']);
     expect(script.stdout).toMatch(/create policy "own settings" on "public"\."user_settings"/);
     expect(script.stdout).not.toMatch(/supabase_admin|dashboard_user|to "postgres"/);
@@ -109,6 +114,7 @@ describe('supamigrate schema', () => {
     const ver = await cli(['verify', '--db-url', source, '--target-url', url, '-i', dir]);
     expect(ver.code, ver.stdout).toBe(0);
     expect(await count(url)).toEqual(await count(source));
+    expect(ver.stdout).toMatch(/✓ storage\.objects/);
 
     const src = await connectTo(source);
     const owner = (
