@@ -222,16 +222,25 @@ export async function readSourceSchema(
     const views = await rows<RawView>(VIEWS_SQL);
     const relations = [...tables, ...views].map((t) => t.oid);
     const appRelations = [...appTables, ...views].map((t) => t.oid);
+    const columns = await rows<RawColumn>(
+      COLUMNS_SQL,
+      tables.map((t) => t.oid),
+    );
+    // Types of the companions' own schema that their columns use (storage.buckettype).
+    const companionOids = new Set(companionTables.map((t) => t.oid));
+    const usedTypes = new Set(
+      columns.filter((c) => companionOids.has(c.table_oid)).map((c) => c.type.replace(/\[\]$/, '')),
+    );
+    const companionTypes = (await rows<RawType>(TYPES_SQL, companionSchemas)).filter((t) =>
+      usedTypes.has(`${t.schema}.${t.name}`),
+    );
     const result: SourceSchema = {
       schemas,
       extensions: await rows<RawExtension>(EXTENSIONS_SQL),
-      types: await rows<RawType>(TYPES_SQL),
+      types: [...companionTypes, ...(await rows<RawType>(TYPES_SQL))],
       sequences: await rows<RawSequence>(SEQUENCES_SQL),
       tables,
-      columns: await rows<RawColumn>(
-        COLUMNS_SQL,
-        tables.map((t) => t.oid),
-      ),
+      columns,
       constraints: await rows<RawConstraint>(
         CONSTRAINTS_SQL,
         tables.map((t) => t.oid),

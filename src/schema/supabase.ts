@@ -128,7 +128,7 @@ export function functionsReadingSupabase(functions: RawFunction[]): string[] {
     const unique = [...new Set(refs)];
     return unique.length > 0
       ? [
-          `${f.signature} uses ${unique.join(', ')}: created, but on the target ${unique.some((r) => r === 'auth.users') ? 'auth.users is the minimal table supamigrate made' : 'those tables do not exist'}; review it`,
+          `${f.signature} uses ${unique.join(', ')}: created, but on the target auth.users is supamigrate's minimal table and other auth and storage tables exist only where application foreign keys need them; review it`,
         ]
       : [];
   });
