@@ -124,7 +124,7 @@ export function planPlatform(
   if (intoUsers && keepUsers && !target.hasAuthUsers) {
     before.push(...minimalAuthUsers(source.authUsersColumns, settings.userIdType));
     report.auth.push(
-      'auth.users: created minimal (id primary key, email, phone, metadata, timestamps); supamigrate import loads the exported users into it (with their new ids when a user map is used), so the foreign keys into it hold',
+      "auth.users: created minimal (the source's columns, no defaults or constraints but the id primary key); supamigrate import loads the exported users into it (with their new ids when a user map is used), so the foreign keys into it hold",
     );
   } else if (intoUsers && keepUsers)
     report.auth.push('auth.users exists in the target: foreign keys into it are created as in the source');

@@ -70,12 +70,13 @@ export function authFunctions(uidType: 'uuid' | 'text'): Statement[] {
 }
 
 /**
- * The minimal auth.users: the columns of the source's that the export keeps (AUTH_USER_COLUMNS), id the
- * primary key, nothing else required. Import loads the exported users into it, so foreign keys into
- * auth.users stay valid.
+ * The minimal auth.users: the source's columns of built-in types (so that app views and functions reading
+ * them still compile), without their defaults and constraints but the id primary key. Import loads the
+ * exported users (AUTH_USER_COLUMNS) into it, so foreign keys into auth.users stay valid.
  */
 export function minimalAuthUsers(columns: RawColumn[], idType: 'uuid' | 'text'): Statement[] {
-  const kept = AUTH_USER_COLUMNS.flatMap((name) => columns.filter((c) => c.name === name));
+  // format_type with an empty search_path qualifies every type but the built-in ones (auth.aal_level).
+  const kept = columns.filter((c) => !c.type.includes('.') || AUTH_USER_COLUMNS.includes(c.name));
   const defs = kept.map((c) =>
     c.name === 'id' ? `id ${idType} primary key` : `${quoteIdent(c.name)} ${c.type}`,
   );
