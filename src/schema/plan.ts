@@ -20,6 +20,7 @@ import type { RawColumn, RawTable, SourceSchema } from './read-source.js';
 import type { SchemaSettings } from './settings.js';
 import { describeSupabaseTrigger, functionsReadingSupabase, isInternalRole } from './supabase.js';
 import type { TargetFacts } from './target.js';
+import { appExpressions, retypeUidArguments, uidArgumentPositions } from './uid-arguments.js';
 import { columnKey, functionsToReview, textUserIdType, userIdColumns } from './user-ids.js';
 
 /** What the schema command will do and why: the statements in order, and the report of every choice. */
@@ -78,6 +79,11 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
     const t = tableOf.get(c.table_oid)!;
     add('keys', `constraint ${c.name} on ${shown(t.schema, t.name)}`, constraintDdl(t, c), key(t));
   }
+  // With text user ids: parameters that receive auth.uid() in policies, views, defaults or checks become text.
+  const uidPositions =
+    settings.userIdType === 'text' ? uidArgumentPositions(appExpressions(source)) : new Map();
+  const renamed = new Map<string, string>();
+  const sig = (signature: string) => renamed.get(signature) ?? signature;
   const routine = (f: SourceSchema['functions'][number]) => {
     if (f.definition === null) {
       report.notMoved.push(
@@ -85,10 +91,18 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
       );
       return;
     }
+    const positions = uidPositions.get(f.name.toLowerCase());
+    const retyped = positions ? retypeUidArguments(f, positions) : undefined;
+    if (retyped) {
+      renamed.set(f.signature, retyped.signature);
+      report.userIds.push(
+        `${retyped.signature}: parameter ${retyped.changed.join(', ')} made text (callers pass it auth.uid())`,
+      );
+    }
     add(
       'functions',
-      `${f.kind === 'p' ? 'procedure' : 'function'} ${f.signature}`,
-      f.definition,
+      `${f.kind === 'p' ? 'procedure' : 'function'} ${sig(f.signature)}`,
+      retyped?.definition ?? f.definition,
       f.signature,
     );
   };
@@ -187,16 +201,16 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
     }
     add('policies', object, policyDdl(t, p, roles), key(t));
   }
-  for (const c of source.comments)
+  for (const c of source.comments.map((x) => ({ ...x, target: renameIn(x.target, renamed) })))
     add('comments', `comment on ${c.target}`, commentDdl(c.target, c.description), commentOwner(c.target));
-  for (const r of source.notPublic)
+  for (const r of source.notPublic.map((x) => ({ ...x, target: sig(x.target) })))
     add(
       'grants',
       `no execute for public on ${r.kind} ${r.target}`,
       `revoke execute on ${r.kind} ${r.target} from public`,
       r.target,
     );
-  for (const g of source.grants) {
+  for (const g of source.grants.map((x) => ({ ...x, target: sig(x.target) }))) {
     if (g.grantee === 'supabase_auth_admin' && g.kind === 'function')
       report.notMoved.push(
         `${g.target}: executable by supabase_auth_admin (a Supabase Auth hook): created, without that grant; configure the equivalent hook in your new provider`,
@@ -253,6 +267,12 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
   report.notMoved.push(...functionsReadingSupabase(source.functions));
   return { statements: skipExisting(statements, target, settings.ifNotExists, report), report };
 }
+
+/** `function public.f(uuid)` with the function's new signature, when it has one. */
+const renameIn = (target: string, renamed: Map<string, string>) =>
+  target.replace(/^(function|procedure) (.*)$/, (whole, kind: string, signature: string) =>
+    renamed.has(signature) ? `${kind} ${renamed.get(signature)}` : whole,
+  );
 
 /** The object a comment belongs to: a relation's key, or a function's signature. */
 function commentOwner(target: string): string | undefined {

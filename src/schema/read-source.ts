@@ -124,6 +124,8 @@ export interface RawFunction {
   body: string;
   definition: string | null;
   identity_args: string;
+  /** pg_get_function_arguments: as the definition's header has them (with names and defaults). */
+  arguments: string;
   result: string | null;
   uses_view: boolean;
 }

@@ -154,6 +154,7 @@ export const FUNCTIONS_SQL = /* SQL */ `
          p.oid::regprocedure::text as signature, p.prosrc as body,
          case when p.prokind <> 'a' then pg_catalog.pg_get_functiondef(p.oid) end as definition,
          pg_catalog.pg_get_function_identity_arguments(p.oid) as identity_args,
+         pg_catalog.pg_get_function_arguments(p.oid) as arguments,
          pg_catalog.pg_get_function_result(p.oid) as result,
          exists (select 1 from pg_catalog.pg_type t join pg_catalog.pg_class rc on rc.oid = t.typrelid
                   where rc.relkind in ('v', 'm') and (t.oid = p.prorettype or t.oid = any(p.proargtypes))) as uses_view
