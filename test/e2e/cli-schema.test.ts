@@ -144,6 +144,7 @@ describe('supamigrate schema', () => {
     expect(schema.stdout).toMatch(/billing\.invoices\.owner_id: text/);
     expect(schema.stdout).toMatch(/public\.devices_of\(uuid\): its signature has uuid/);
     expect(schema.stdout).toMatch(/billing\.can_see\(uuid,text\): parameter p_user uuid made text/);
+    expect(schema.stdout).toMatch(/public\.user_notes\.author_id: text/);
     expect((await cli(['export', '--db-url', source, '-o', dir])).code).toBe(0);
     const imp = await cli(['import', '--target-url', url, '-i', dir, '--user-map', map]);
     expect(imp.code, imp.stderr + imp.stdout).toBe(0);
