@@ -35,3 +35,5 @@ export { scanUsers, SCAN_RULE, type UserIdScan } from './users/scan.js';
 export { readUserMap, writeUserMap, type UserMap } from './format/user-map.js';
 export { exportUsersForProvider, type ProviderFormat } from './users/provider-export.js';
 export { verify, type VerifyOptions, type VerifyResult, type TableVerification } from './verify/verify.js';
+export { createSchema, type SchemaOptions, type SchemaResult, type SchemaReport } from './schema/schema.js';
+export { readAppSchemas, type AppSchemas, type SchemaChoice } from './catalog/app-schemas.js';

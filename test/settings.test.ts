@@ -13,13 +13,19 @@ describe('settings', () => {
     const exp = parseExportSettings({ dbUrl: url });
     expect(exp).toMatchObject({
       outputDir: './migration-data',
-      schemas: ['public'],
+      // The source's application schemas, read once connected (src/catalog/app-schemas.ts).
+      schemas: [],
+      appSchemas: true,
       largeTables: [],
       streamingThreshold: 10_000,
       format: 'json',
       jobs: Math.max(1, availableParallelism()),
       splitRows: 250_000,
       retries: 2,
+    });
+    expect(parseExportSettings({ dbUrl: url, schemas: ['billing'] })).toMatchObject({
+      schemas: ['billing'],
+      appSchemas: false,
     });
     const imp = parseImportSettings({ targetUrl: url });
     expect(imp).toMatchObject({ jobs: exp.jobs, retries: 2, onConflict: 'error', unmatched: 'error' });

@@ -39,19 +39,25 @@ export const TYPES_SQL = /* SQL */ `
     join pg_catalog.pg_namespace n on n.oid = t.typnamespace
    where t.oid = any($1::oid[])`;
 
+/** A constraint's (alias con) columns, in key order, as text[]. */
+export const KEY_COLUMNS = /* SQL */ `array(select a.attname from unnest(con.conkey) with ordinality k(attnum, i)
+                 join pg_catalog.pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum
+                order by k.i)::text[]`;
+
+/** The columns a foreign key (alias con) references, in key order, as text[]. */
+export const REFERENCED_COLUMNS = /* SQL */ `array(select a.attname from unnest(con.confkey) with ordinality k(attnum, i)
+                 join pg_catalog.pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum
+                order by k.i)::text[]`;
+
 /**
  * Primary keys and foreign keys, columns in key order. Adapted from postgres-meta's table_relationships:
  * conparentid = 0 keeps the constraint defined on a partitioned parent and drops its per-partition copies.
  */
 export const CONSTRAINTS_SQL = /* SQL */ `
   select con.conrelid::int8 as table_oid, con.conname as name, con.contype as type, con.condeferrable as deferrable,
-         array(select a.attname from unnest(con.conkey) with ordinality k(attnum, i)
-                 join pg_catalog.pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum
-                order by k.i)::text[] as columns,
+         ${KEY_COLUMNS} as columns,
          rn.nspname as ref_schema, rc.relname as ref_table,
-         array(select a.attname from unnest(con.confkey) with ordinality k(attnum, i)
-                 join pg_catalog.pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum
-                order by k.i)::text[] as ref_columns
+         ${REFERENCED_COLUMNS} as ref_columns
     from pg_catalog.pg_constraint con
     left join pg_catalog.pg_class rc on rc.oid = con.confrelid
     left join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace

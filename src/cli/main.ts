@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
+import { registerSchema } from './commands/schema.js';
 import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT_USAGE } from './run.js';
@@ -77,6 +78,7 @@ const program = new Command()
     terminal.verbosity = globals.quiet ? 'quiet' : globals.verbose ? 'verbose' : 'normal';
   });
 
+registerSchema(program);
 registerExport(program);
 registerImport(program);
 registerUsers(program);

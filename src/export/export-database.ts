@@ -38,6 +38,7 @@ import {
   type ExportOptions,
   type ExportSettings,
 } from './settings.js';
+import { describeAppSchemas, readAppSchemas, type AppSchemas } from '../catalog/app-schemas.js';
 import { partFileName } from './split.js';
 import { recordWhatFilesCannotHold } from './standalone.js';
 
@@ -54,6 +55,8 @@ export interface ExportResult {
   failures: { table: string; error: string }[];
   /** --resume of an export that is already complete and intact: what to tell (nothing was done). */
   nothingToResume?: string;
+  /** Without --schema: the source's schemas exported and those left out, with why. */
+  schemas?: AppSchemas;
 }
 
 /**
@@ -92,6 +95,11 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
   try {
     const source = await readSource(snapshot.coordinator, settings.dbUrl);
     if (previous) checkSameSource(settings.outputDir, previous.source, source);
+    const schemas = settings.appSchemas ? await readAppSchemas(snapshot.coordinator) : undefined;
+    if (schemas) {
+      settings = { ...settings, schemas: schemas.included.map((s) => s.name) };
+      onEvent({ type: 'note', message: describeAppSchemas(schemas) });
+    }
     onEvent({ type: 'phase', phase: 'reading the catalog, counting rows' });
     const plan = await planExport(snapshot.coordinator, settings, previous, snapshot.id !== null);
     const tables = planSummary(plan);
@@ -102,6 +110,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       brokenForeignKeys: plan.brokenForeignKeys,
       manifest,
       failures,
+      ...(schemas ? { schemas } : {}),
     });
     onEvent({ type: 'plan', tables, brokenForeignKeys: plan.brokenForeignKeys, snapshot: snapshot.id });
     if (settings.dryRun) return done(null, []);
@@ -115,6 +124,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
     }
     await readSequencePositions(snapshot.coordinator, plan);
     const manifest = newManifest(source, settings, plan, snapshot.id);
+    if (schemas) manifest.notes.push(describeAppSchemas(schemas));
     if (previous) {
       const note = resumeNote(previous, plan, snapshot.id);
       manifest.notes.push(...previous.notes, note);

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { OTHER_RELATIONS_SQL, SCHEMAS_SQL } from '../catalog/catalog.sql.js';
+import { companionTables } from '../catalog/companion-tables.js';
 import { dependencyOrder, type BrokenEdge } from '../catalog/dependency-order.js';
 import { readCatalog, readSequenceState } from '../catalog/read-catalog.js';
 import { isLargeTable, schemasToRead, selectTables } from '../catalog/select-tables.js';
@@ -145,7 +146,16 @@ async function selectedTables(client: pg.Client, settings: ExportSettings): Prom
     ? (await client.query<{ schema: string; name: string; what: string }>(OTHER_RELATIONS_SQL, [readSchemas]))
         .rows
     : [];
-  return selectTables(catalog, { ...settings, others });
+  const chosen = selectTables(catalog, { ...settings, others });
+  return settings.tables.length > 0 ? chosen : [...chosen, ...(await companions(client, settings.schemas))];
+}
+
+/** Tables outside the chosen schemas their foreign keys need (storage.objects): exported with them. */
+async function companions(client: pg.Client, schemas: string[]): Promise<TableInfo[]> {
+  const refs = await companionTables(client, schemas);
+  if (refs.length === 0) return [];
+  const catalog = await readCatalog(client, [...new Set(refs.map((r) => r.schema))]);
+  return catalog.filter((t) => refs.some((r) => r.schema === t.schema && r.name === t.name));
 }
 
 /*

@@ -15,7 +15,7 @@ export interface ExportOptions {
   dbUrl: string;
   /** Default: ./migration-data */
   outputDir?: string;
-  /** Default: public */
+  /** Default: the application's schemas (readAppSchemas: every schema not Supabase's, PostgreSQL's or an extension's). */
   schemas?: string[];
   tables?: string[];
   excludeTables?: string[];
@@ -64,7 +64,10 @@ export interface ExportOptions {
 export interface ExportSettings {
   dbUrl: string;
   outputDir: string;
+  /** Empty until the source is read when `appSchemas`. */
   schemas: string[];
+  /** No --schema given: the source's application schemas are exported (resolved after connecting). */
+  appSchemas: boolean;
   tables: string[];
   excludeTables: string[];
   skipLarge: boolean;
@@ -91,7 +94,8 @@ export function parseExportSettings(options: ExportOptions): ExportSettings {
   const settings: ExportSettings = {
     dbUrl,
     outputDir: options.outputDir ?? './migration-data',
-    schemas: options.schemas?.length ? options.schemas : ['public'],
+    schemas: options.schemas ?? [],
+    appSchemas: !options.schemas?.length,
     tables: options.tables ?? [],
     excludeTables: options.excludeTables ?? [],
     skipLarge: options.skipLarge ?? false,
@@ -177,6 +181,7 @@ export function resumedSettings(
   return {
     ...settings,
     schemas: o.schemas ?? settings.schemas,
+    appSchemas: o.schemas ? false : settings.appSchemas,
     tables: o.tables ?? settings.tables,
     excludeTables: o.excludeTables ?? settings.excludeTables,
     skipLarge: o.skipLarge ?? settings.skipLarge,

@@ -31,8 +31,9 @@ export const isAuthUsersId = (fk: ManifestTable['foreignKeys'][number]) =>
   fk.references.columns[0] === 'id';
 
 /**
- * The user columns of the tables being imported: every column whose foreign key points at auth.users(id),
- * plus those named as schema.table.column (or table.column, in public) in --user-columns.
+ * The user columns of the tables being imported: every column whose foreign key points at auth.users(id)
+ * or, in turn, at such a column of an imported table, plus those named as schema.table.column (or
+ * table.column, in public) in --user-columns.
  */
 export function findUserColumns(tables: readonly ManifestTable[], named: readonly string[]): UserColumn[] {
   const found: UserColumn[] = [];
@@ -43,6 +44,19 @@ export function findUserColumns(tables: readonly ManifestTable[], named: readonl
   };
   for (const t of tables)
     for (const fk of t.foreignKeys.filter(isAuthUsersId)) add(t, fk.columns[0]!, 'foreign key');
+  // And, in turn, columns whose foreign key points at a user column (messages.user_id → users.id → auth.users).
+  const isUserColumn = (schema: string, table: string, column: string | undefined) =>
+    found.some((c) => c.schema === schema && c.table === table && c.column === column);
+  for (let before = -1; before !== found.length;) {
+    before = found.length;
+    for (const t of tables)
+      for (const fk of t.foreignKeys)
+        if (
+          fk.columns.length === 1 &&
+          isUserColumn(fk.references.schema, fk.references.table, fk.references.columns[0])
+        )
+          add(t, fk.columns[0]!, 'foreign key');
+  }
   const problems: string[] = [];
   for (const arg of named) {
     const parts = arg.split('.');

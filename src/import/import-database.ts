@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { integrityNote } from '../format/manifest-digest.js';
 import type pg from 'pg';
+import { recordedSchemasNote } from '../catalog/app-schemas.js';
 import { readCatalog } from '../catalog/read-catalog.js';
 import { describeError, InterruptedError, UsageError } from '../errors.js';
 import { readAuthUserIds } from '../format/auth-users-file.js';
@@ -19,6 +20,7 @@ import { serialized } from '../format/serialized.js';
 import { findUserColumns, type UserColumn, type UserColumnCounts } from '../format/user-columns.js';
 import { connect, describeUrl } from '../pg/connect.js';
 import { displayName } from '../pg/sql.js';
+import { loadMinimalAuthUsers } from './auth-users.js';
 import type { ImportEvent, ImportPlanTable } from './events.js';
 import { checkForeignKeys, foreignKeysTouching, type ForeignKeyViolation } from './foreign-keys.js';
 import type { LoadResult } from './load-table.js';
@@ -113,6 +115,19 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       result.notes.unshift(
         `resumed: ${resume.alreadyLoaded.length} table(s) already loaded into ${target} by an earlier run (recorded in ${PROGRESS_TABLE} in the target) are skipped: ${resume.alreadyLoaded.map(displayName).join(', ')}`,
       );
+    }
+    const authNote = await loadMinimalAuthUsers(
+      coordinator,
+      settings.inputDir,
+      manifest,
+      settings.userMap,
+      settings.dryRun || checked.problems.length > 0,
+    );
+    result.notes.unshift(recordedSchemasNote(manifest.options.schemas, manifest.notes));
+    if (authNote) {
+      // The pre-flight saw auth.users empty; the users are loaded before the tables.
+      const stale = (note: string) => /references auth\.users, which is not imported and is empty/.test(note);
+      result.notes.splice(0, result.notes.length, ...result.notes.filter((n) => !stale(n)), authNote);
     }
     if (settings.dryRun) return result;
     if (checked.problems.length > 0) throw new UsageError(checked.problems);

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { recordedSchemasNote } from '../catalog/app-schemas.js';
 import type pg from 'pg';
 import { selectEntries } from '../format/select-entries.js';
 
@@ -165,6 +166,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       fileProblems,
       missingFromExport,
       notes: [
+        recordedSchemasNote(manifest.options.schemas, manifest.notes),
         ...(note ? [note] : []),
         ...notes,
         ...(target ? await userMapHints(results, selected, manifest, options.inputDir, choice) : []),

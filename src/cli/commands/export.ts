@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { AppSchemas } from '../../catalog/app-schemas.js';
 import { describeEdge } from '../../catalog/dependency-order.js';
 import { DEFAULT_STREAMING_THRESHOLD } from '../../catalog/select-tables.js';
 import {
@@ -157,7 +158,7 @@ async function runExport(flags: ExportFlags, command?: Command): Promise<number>
   if (result.dryRun) {
     if (flags.json) {
       process.stdout.write(
-        `${JSON.stringify({ tables: result.tables, brokenForeignKeys: result.brokenForeignKeys })}\n`,
+        `${JSON.stringify({ tables: result.tables, brokenForeignKeys: result.brokenForeignKeys, schemas: result.schemas })}\n`,
       );
     } else {
       printPlan(result);
@@ -221,6 +222,14 @@ function printPlan(result: ExportResult): void {
     console.log('\nForeign-key cycles broken (these references point to a later table):');
     for (const edge of result.brokenForeignKeys) console.log(`  ${describeEdge(edge)}`);
   }
+  if (result.schemas) printSchemas(result.schemas);
+}
+
+/** The application schemas chosen by default, and those left out with why. */
+export function printSchemas(schemas: AppSchemas): void {
+  console.log(`\nSchemas included: ${schemas.included.map((s) => s.name).join(', ') || 'none'}`);
+  const left = schemas.excluded.filter((s) => !/^pg_(toast|temp)/.test(s.name));
+  console.log(`Schemas left out: ${left.map((s) => `${s.name} (${s.why})`).join(', ')}`);
 }
 
 function printSummary(result: ExportResult): void {
