@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { quoteIdent } from '../pg/sql.js';
+import { qualifiedName, quoteIdent } from '../pg/sql.js';
 
 /*
  * What export cannot carry in its files: large objects (an `oid` column, or a domain over oid such as
@@ -62,7 +62,8 @@ export interface StandaloneSequence {
 const STANDALONE_SEQUENCES_SQL = /* SQL */ `
   select n.nspname as schema, c.relname as name,
          coalesce(s.last_value, s.start_value)::text as last_value, s.last_value is not null as is_called,
-         has_sequence_privilege(c.oid, 'SELECT') or has_sequence_privilege(c.oid, 'USAGE') as readable
+         has_sequence_privilege(c.oid, 'SELECT') or has_sequence_privilege(c.oid, 'USAGE') as readable,
+         has_sequence_privilege(c.oid, 'SELECT') as selectable
     from pg_catalog.pg_class c
     join pg_catalog.pg_namespace n on n.oid = c.relnamespace
     join pg_catalog.pg_sequences s on s.schemaname = n.nspname and s.sequencename = c.relname
@@ -92,12 +93,27 @@ export async function standaloneSequences(
       last_value: string;
       is_called: boolean;
       readable: boolean;
+      selectable: boolean;
     }>(STANDALONE_SEQUENCES_SQL, [schemas])
   ).rows;
-  return {
-    sequences: rows
-      .filter((r) => r.readable)
-      .map((r) => ({ schema: r.schema, name: r.name, lastValue: r.last_value, isCalled: r.is_called })),
-    unreadable: rows.filter((r) => !r.readable).map((r) => `${r.schema}.${r.name}`),
-  };
+  const sequences: StandaloneSequence[] = [];
+  for (const r of rows.filter((row) => row.readable)) {
+    // pg_sequences shows no value for a sequence set with is_called = false (setval(s, 777, false)): the
+    // relation itself has it.
+    // (Only with SELECT: a refused query would end the snapshot's transaction.)
+    const own = r.selectable
+      ? (
+          await client.query<{ last_value: string; is_called: boolean }>(
+            `SELECT last_value::text, is_called FROM ${qualifiedName(r)}`,
+          )
+        ).rows[0]
+      : undefined;
+    sequences.push({
+      schema: r.schema,
+      name: r.name,
+      lastValue: own?.last_value ?? r.last_value,
+      isCalled: own?.is_called ?? r.is_called,
+    });
+  }
+  return { sequences, unreadable: rows.filter((r) => !r.readable).map((r) => `${r.schema}.${r.name}`) };
 }

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, lstat, open, rename, rm } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
@@ -65,8 +65,12 @@ export async function writeFileAtomically(
  * under the temporary name, flushed to disk, then renamed, so a reader (or a crash) never sees half of
  * it. For metadata.json, import-state.json and user-map.json, which are rewritten while in use.
  */
-export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
-  await writeTextAtomically(path, `${JSON.stringify(value, null, 2)}\n`);
+export async function writeJsonAtomically(
+  path: string,
+  value: unknown,
+  options: { concurrent?: boolean } = {},
+): Promise<void> {
+  await writeTextAtomically(path, `${JSON.stringify(value, null, 2)}\n`, options);
 }
 
 /**
@@ -108,9 +112,19 @@ export function writeFailure(path: string, err: unknown): Error {
   return new Error(`cannot write ${path}: ${why}`, { cause: err });
 }
 
-/** Writes text to `path` the way writeJsonAtomically writes JSON: mode 0600 whatever was there before. */
-export async function writeTextAtomically(path: string, text: string): Promise<void> {
-  const temp = partialPath(path);
+/**
+ * Writes text to `path` the way writeJsonAtomically writes JSON: mode 0600 whatever was there before.
+ * `concurrent`: other processes may write the same file at once (two imports of one export into two
+ * targets), so the temporary name is this process's own.
+ */
+export async function writeTextAtomically(
+  path: string,
+  text: string,
+  options: { concurrent?: boolean } = {},
+): Promise<void> {
+  const temp = options.concurrent
+    ? join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.partial`)
+    : partialPath(path);
   try {
     const handle = await open(temp, 'w', 0o600);
     try {

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream, openSync } from 'node:fs';
 import type { Readable, Transform } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 
@@ -44,11 +44,31 @@ export const compressedName = (name: string, c: Compression | null): string =>
 export const compressor = (c: Compression): Transform => createGzip({ level: c.level });
 
 /**
+ * How export files are opened: read-only, never through a symbolic link (one placed in the directory could
+ * lead anywhere; export never writes one). Opening a link fails with ELOOP.
+ */
+export const NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+/** Opens an export file for reading (never through a link), or throws naming it. */
+export function openExportFile(path: string): number {
+  try {
+    return openSync(path, NO_FOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+      (err as Error).message =
+        `${path} is a symbolic link: an export's files are read only as the plain files export wrote`;
+    }
+    throw err;
+  }
+}
+
+/**
  * The bytes of an export file as the format has them: read from `path`, decompressed when its name ends
- * in `.gz`. One stream: an error reading the file, or a corrupt gzip stream, is its error.
+ * in `.gz`. One stream: an error reading the file, or a corrupt gzip stream, is its error (opening it
+ * throws at once).
  */
 export function readExportFile(path: string): Readable {
-  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  const raw = createReadStream(path, { highWaterMark: 1 << 20, fd: openExportFile(path) });
   if (!path.endsWith(COMPRESSED_SUFFIX)) return raw;
   const gunzip = createGunzip({ chunkSize: 1 << 16 });
   raw.on('error', (err) => gunzip.destroy(err));

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { openExportFile } from './compression.js';
 import { exportPath } from './export-path.js';
 
 export interface ExpectedFile {
@@ -38,7 +39,10 @@ async function checkFile(dir: string, f: ExpectedFile): Promise<string | undefin
   const path = exportPath(dir, f.file);
   let size: number;
   try {
-    const info = await stat(path);
+    const info = await lstat(path);
+    if (info.isSymbolicLink()) {
+      return `${f.file} (${f.label}) in ${dir} is a symbolic link: an export's files are read only as the plain files export wrote`;
+    }
     if (!info.isFile()) {
       return `${f.file} (${f.label}) in ${dir} is ${info.isDirectory() ? 'a directory' : 'not a regular file'}, not the exported file`;
     }
@@ -51,7 +55,7 @@ async function checkFile(dir: string, f: ExpectedFile): Promise<string | undefin
     return `${f.file} (${f.label}) has ${size} bytes, metadata.json says ${f.bytes}: ${size < f.bytes ? 'truncated' : 'changed'} since export`;
   }
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), hash);
+  await pipeline(createReadStream(path, { highWaterMark: 1 << 20, fd: openExportFile(path) }), hash);
   if (hash.digest('hex') !== f.sha256)
     return `${f.file} (${f.label}) does not match its sha256 in metadata.json: changed since export`;
   return undefined;

@@ -43,5 +43,6 @@ export async function readImportState(
 }
 
 export async function writeImportState(dir: string, state: ImportState): Promise<void> {
-  await writeJsonAtomically(join(dir, IMPORT_STATE_FILE), state);
+  // Two imports of one export (into two targets) may write it at once.
+  await writeJsonAtomically(join(dir, IMPORT_STATE_FILE), state, { concurrent: true });
 }

@@ -132,7 +132,18 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     if (settings.dryRun) return result;
     if (checked.problems.length > 0) throw new UsageError(checked.problems);
 
-    const saveState = serialized(() => writeImportState(settings.inputDir, resume.state));
+    // Only a record for people (the target's progress table is the truth): a failure to write it is a note,
+    // once, never a failed table.
+    let stateUnwritable = false;
+    const saveState = serialized(() =>
+      writeImportState(settings.inputDir, resume.state).catch((err: unknown) => {
+        if (stateUnwritable) return;
+        stateUnwritable = true;
+        const message = `${describeError(err)} (a record for people only: the import goes on)`;
+        result.notes.push(message);
+        emit({ type: 'note', message });
+      }),
+    );
     await saveState();
     // Verify reads the map and the columns from the target (supamigrate.import_user_map), needing no flags.
     if (settings.userMap && progress.available)
@@ -204,6 +215,11 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       result.violations = await checkForeignKeys(live.client, await foreignKeysTouching(live.client, oids));
       emit({ type: 'phase', phase: 'setting sequences' });
       await setSequencesOn(live.client, pre, resume.alreadyLoaded, result);
+      if (manifest.sequences?.length && selected.length !== manifest.tables.length) {
+        const message = `${manifest.sequences.length} sequence(s) no column uses were not set: only an import of every table sets them (${manifest.sequences.map((q) => `${q.schema}.${q.name}`).join(', ')})`;
+        result.notes.push(message);
+        emit({ type: 'note', message });
+      }
       if (manifest.sequences && selected.length === manifest.tables.length) {
         const standalone = await setStandaloneSequences(live.client, manifest.sequences);
         result.sequences.push(...standalone.done);

@@ -5,11 +5,19 @@ import type { TablePlan } from './preflight.js';
 
 const KEYED_SQL = /* SQL */ `
   select c.oid::int8 as oid,
-         exists (select 1 from pg_catalog.pg_index i where i.indrelid = c.oid and i.indisunique)
-      or exists (select 1 from pg_catalog.pg_constraint x where x.conrelid = c.oid and x.contype = 'x') as keyed
+         exists (select 1 from pg_catalog.pg_index i
+                  where i.indrelid = c.oid and (i.indisunique or i.indisexclusion) and i.indisvalid
+                    -- a partial key, or one over an expression or a column that may be NULL, lets a second
+                    -- copy of a row in: it tells no row exists
+                    and i.indpred is null and i.indexprs is null
+                    and not exists (select 1 from pg_catalog.pg_attribute a
+                                     where a.attrelid = c.oid and a.attnum = any (i.indkey) and not a.attnotnull)) as keyed
     from pg_catalog.pg_class c where c.oid = any($1::oid[])`;
 
-/** Tables with a primary key, unique key or exclusion constraint: ON CONFLICT DO NOTHING can skip in them. */
+/**
+ * Tables with a primary key, or a unique key or exclusion constraint over NOT NULL columns and without a
+ * WHERE: ON CONFLICT DO NOTHING tells there whether a row exists.
+ */
 export async function keyedTables(client: pg.Client, tables: readonly TablePlan[]): Promise<Set<number>> {
   const { rows } = await client.query<{ oid: string; keyed: boolean }>(KEYED_SQL, [
     tables.map((t) => t.target.oid),

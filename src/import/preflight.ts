@@ -129,7 +129,7 @@ export async function preflight(
   if (options.onConflict === 'skip') {
     for (const t of tables.filter((t) => !keyed.has(t.target.oid))) {
       problems.push(
-        `${displayName(t.entry)}: --on-conflict skip needs a primary key or unique key in the target table to know which rows exist, and it has none (its rows would be inserted twice); empty it with --truncate instead`,
+        `${displayName(t.entry)}: --on-conflict skip needs a primary key, or a unique key over NOT NULL columns without a WHERE, in the target table to know which rows exist, and it has none (its rows would be inserted twice: a NULL or a partial key tells no row exists); empty it with --truncate instead`,
       );
     }
   }

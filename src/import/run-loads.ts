@@ -209,7 +209,15 @@ async function truncateTable(url: string, plan: TablePlan, progress: Progress): 
   try {
     const only = plan.target.kind === 'partitioned' ? '' : 'ONLY ';
     await client.query('BEGIN');
-    await client.query(`TRUNCATE ${only}${qualifiedName(plan.target)}`);
+    await client.query('SAVEPOINT emptying');
+    try {
+      await client.query(`TRUNCATE ${only}${qualifiedName(plan.target)}`);
+    } catch {
+      // TRUNCATE is refused for a table another table's foreign key references, even an empty one: DELETE
+      // removes the rows this run loaded (and is refused in turn if something references them).
+      await client.query('ROLLBACK TO SAVEPOINT emptying');
+      await client.query(`DELETE FROM ${only}${qualifiedName(plan.target)}`);
+    }
     await forgetTables(client, progress, [plan.entry]);
     await client.query('COMMIT');
     return true;

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSampleSchema } from '../../src/demo/fixtures.js';
 import { parseCompression } from '../../src/format/compression.js';
+import { checkExportFiles } from '../../src/format/file-integrity.js';
 import type { ExportManifest } from '../../src/format/manifest.js';
 import { forEachFileRow } from '../../src/format/row-reader.js';
 import { cli } from '../support/cli.js';
@@ -129,5 +130,26 @@ describe('export --compress gzip', () => {
     const run = await cli(['export', '--db-url', sourceUrl, '-o', join(dir, 'x'), '--compress', 'lz4']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--compress: expected none, gzip or gzip:<1-9> \(got "lz4"\)/);
+  });
+});
+
+describe('symbolic links in an export directory', () => {
+  it('are never followed: pre-flight and readers refuse them, naming the file', async () => {
+    const dir = await tempDir('symlink');
+    const outside = join(dir, 'outside.json');
+    await writeFile(outside, '[\n{"a":1}\n]\n');
+    const inside = join(dir, 'export');
+    await mkdir(inside);
+    await symlink(outside, join(inside, 't.json'));
+    await expect(forEachFileRow(join(inside, 't.json'), 'json', () => undefined)).rejects.toThrow(
+      /t\.json is a symbolic link: an export's files are read only as the plain files export wrote/,
+    );
+    const bytes = (await readFile(outside)).length;
+    const sha256 = createHash('sha256')
+      .update(await readFile(outside))
+      .digest('hex');
+    expect(await checkExportFiles(inside, [{ label: 'public.t', file: 't.json', bytes, sha256 }])).toEqual([
+      `t.json (public.t) in ${inside} is a symbolic link: an export's files are read only as the plain files export wrote`,
+    ]);
   });
 });

@@ -25,6 +25,7 @@ describe('export and import: large objects and sequences no column uses', () => 
       create sequence counter;
       select setval('counter', 42);
       create sequence never_used start 7;
+      create sequence reset_seq; select setval('reset_seq', 777, false);
     `.replace('create table items', 'create sequence shared_seq; create table items'),
     );
   });
@@ -54,6 +55,7 @@ describe('export and import: large objects and sequences no column uses', () => 
     expect(manifest.sequences).toEqual([
       { schema: 'public', name: 'counter', lastValue: '42', isCalled: true },
       { schema: 'public', name: 'never_used', lastValue: '7', isCalled: false },
+      { schema: 'public', name: 'reset_seq', lastValue: '777', isCalled: false },
     ]);
   });
 

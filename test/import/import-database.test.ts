@@ -88,7 +88,7 @@ describe('import of the Supabase-shaped fixture into a schema-only copy', () => 
     expect(keyless).toBeInstanceOf(UsageError);
     expect((keyless as UsageError).problems).toEqual([
       expect.stringMatching(
-        /^public\.device_status_history: --on-conflict skip needs a primary key or unique key in the target table .* it has none \(its rows would be inserted twice\); empty it with --truncate instead$/,
+        /^public\.device_status_history: --on-conflict skip needs a primary key, or a unique key over NOT NULL columns without a WHERE, in the target table .* it has none \(its rows would be inserted twice: a NULL or a partial key tells no row exists\); empty it with --truncate instead$/,
       ),
     ]);
     const skip = await importDatabase({

@@ -149,8 +149,39 @@ describe('import integrity', () => {
       'skip',
     ]);
     expect(skip.code).toBe(2);
-    expect(skip.stderr).toMatch(/public\.logs: --on-conflict skip needs a primary key or unique key/);
+    expect(skip.stderr).toMatch(
+      /public\.logs: --on-conflict skip needs a primary key, or a unique key over NOT NULL columns/,
+    );
     expect(await count(t.client, 'logs')).toBe(1);
+    // A unique key over a column that may be NULL, or a partial one, cannot tell a row exists either.
+    for (const key of [
+      'create unique index logs_nullable on logs (device_id, msg)',
+      `alter table logs alter device_id set not null, alter msg set not null;
+       create unique index logs_partial on logs (device_id, msg) where msg like 'm%'`,
+    ]) {
+      const u = await target('integ_skip_key', `insert into logs values (1, 'x'); ${key};`);
+      const again = await importDatabase({
+        targetUrl: u.url,
+        inputDir: dir,
+        tables: ['logs'],
+        onConflict: 'skip',
+      }).catch((e: unknown) => e);
+      expect(String(again), key).toMatch(/public\.logs: --on-conflict skip needs a primary key/);
+      expect(await count(u.client, 'logs')).toBe(1);
+    }
+    // Over NOT NULL columns, without a WHERE: it can.
+    const ok = await target(
+      'integ_skip_ok',
+      `alter table logs alter device_id set not null, alter msg set not null;
+       create unique index logs_key on logs (device_id, msg); insert into logs values (2, 'm1');`,
+    );
+    const skipped = await importDatabase({
+      targetUrl: ok.url,
+      inputDir: dir,
+      tables: ['logs'],
+      onConflict: 'skip',
+    });
+    expect(skipped.loaded[0]!.inserted).toBe(199);
   });
 
   it('--truncate refused by a table that is not imported but references a truncated one, before anything is emptied', async () => {
@@ -276,5 +307,28 @@ describe('import integrity', () => {
         (await owner.query("select to_regclass('supamigrate.import_progress') as t")).rows[0].t,
       ).toBeNull();
     });
+  });
+});
+
+describe('a split table whose part fails, referenced by another table', () => {
+  it('is emptied again (DELETE where TRUNCATE is refused), exit 1, nothing half-loaded', async () => {
+    const ddl = `create table p (id int primary key, v text);
+      create table c (id int primary key, pid int references p (id));`;
+    const sourceUrl = await createDatabase('split_fail_src');
+    const source = await connectTo(sourceUrl);
+    await source.query(`${ddl}
+      insert into p select g, 'v' from generate_series(1, 30000) g;
+      insert into c select g, g * 100 from generate_series(1, 100) g;`);
+    const out = join(await tempDir('split_fail'), 'out');
+    await exportDatabase({ dbUrl: sourceUrl, outputDir: out, skipAuth: true, splitRows: 10000, jobs: 2 });
+    const t = await target('split_fail_tgt', '');
+    await t.client.query(`drop table pair_refs, pairs, logs, sensors, devices; ${ddl}
+      alter table p add constraint nope check (id <> 25000);`);
+    const run = await cli(['import', '-i', out, '--target-url', t.url, '--jobs', '2']);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/public\.p: .*\(the parts already loaded were removed again\)/);
+    expect(run.stdout).toMatch(/public\.c: not loaded: parent public\.p failed/);
+    expect(await count(t.client, 'p')).toBe(0);
+    expect(await count(t.client, 'c')).toBe(0);
   });
 });

@@ -229,7 +229,9 @@ function printSummary(result: ImportResult): void {
       `Imported ${plural(result.loaded.length, 'table')}, but the target's foreign keys do not hold: load the referenced rows (or fix the references) before using it.`,
     );
   } else {
-    console.log(`\nImport INCOMPLETE: ${result.failures.length} table(s) failed (each was rolled back):`);
+    console.log(
+      `\nImport INCOMPLETE: ${result.failures.length} table(s) failed (a failed load is rolled back unless its line says otherwise):`,
+    );
     for (const [table, error] of failed) console.log(`  ✗ ${table}: ${error}`);
   }
 }
