@@ -60,7 +60,14 @@ export function manifestIntegrity(manifest: ExportManifest): NonNullable<ExportM
  */
 export function checkIntegrity(manifest: ExportManifest, path: string): void {
   const recorded = manifest.integrity;
-  if (!recorded) return;
+  if (!recorded) {
+    if (manifest.completedAt !== null && !writtenBefore(manifest.tool.version, FIRST_WITH_RECORD)) {
+      throw new UsageError(
+        `${path}: its integrity record was removed (supamigrate ${manifest.tool.version} writes one in every complete export): export again (or restore the file)`,
+      );
+    }
+    return;
+  }
   const now = manifestIntegrity(manifest).entries;
   const problems: string[] = [];
   if (sha256(canonicalJson(recorded.entries)) !== recorded.sha256) {
@@ -80,9 +87,22 @@ export function checkIntegrity(manifest: ExportManifest, path: string): void {
   }
 }
 
+/** The first supamigrate version that writes the integrity record in every complete export. */
+const FIRST_WITH_RECORD = '0.2.0';
+
+/** Whether `version` (x.y.z) comes before `than`. */
+function writtenBefore(version: string, than: string): boolean {
+  const a = version.split(/[.+-]/).map(Number);
+  const b = than.split('.').map(Number);
+  for (let i = 0; i < 3; i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) < (b[i] ?? 0);
+  }
+  return false;
+}
+
 /** A note for a complete manifest without an integrity record (one written before supamigrate had it). */
 export function integrityNote(manifest: ExportManifest, path: string): string | null {
   return manifest.completedAt !== null && !manifest.integrity
-    ? `${path} has no integrity record (written by an earlier supamigrate): its entries could not be checked against what export wrote`
+    ? `${path} has no integrity record (written by supamigrate ${manifest.tool.version}, before it had one): its entries could not be checked against what export wrote`
     : null;
 }

@@ -121,14 +121,24 @@ describe('metadata.json integrity', () => {
     await cp(dir, old, { recursive: true });
     const json = JSON.parse(await readFile(join(old, 'metadata.json'), 'utf8')) as ExportManifest;
     delete json.integrity;
+    // Removed from a manifest of a version that always writes it: refused.
+    await writeFile(join(old, 'metadata.json'), JSON.stringify(json, null, 2));
+    await expect(verify({ inputDir: old, dbUrl: sourceUrl })).rejects.toThrow(
+      /its integrity record was removed \(supamigrate 0\.2\.0 writes one in every complete export\)/,
+    );
+    json.tool.version = '0.1.0';
     await writeFile(join(old, 'metadata.json'), JSON.stringify(json, null, 2));
     const report = await verify({ inputDir: old, dbUrl: sourceUrl });
     expect(report.ok).toBe(true);
-    expect(report.notes.join('\n')).toMatch(/has no integrity record \(written by an earlier supamigrate\)/);
+    expect(report.notes.join('\n')).toMatch(
+      /has no integrity record \(written by supamigrate 0\.1\.0, before it had one\)/,
+    );
     const targetUrl = await createDatabase('integrity_old_tgt');
     await (await connectTo(targetUrl)).query(SCHEMA);
     const dry = await importDatabase({ inputDir: old, targetUrl, dryRun: true });
-    expect(dry.notes.join('\n')).toMatch(/has no integrity record \(written by an earlier supamigrate\)/);
+    expect(dry.notes.join('\n')).toMatch(
+      /has no integrity record \(written by supamigrate 0\.1\.0, before it had one\)/,
+    );
   });
 
   it('verify names a source table of the exported schemas that the export does not hold', async () => {
