@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { integrityNote } from '../format/manifest-digest.js';
 import type pg from 'pg';
 import { recordedSchemasNote } from '../catalog/app-schemas.js';
-import { readCatalog } from '../catalog/read-catalog.js';
 import { describeError, InterruptedError, UsageError } from '../errors.js';
 import { readAuthUserIds } from '../format/auth-users-file.js';
 import { checkExportFiles } from '../format/file-integrity.js';
@@ -22,17 +21,17 @@ import { connect, describeUrl } from '../pg/connect.js';
 import { displayName } from '../pg/sql.js';
 import { loadMinimalAuthUsers } from './auth-users.js';
 import type { ImportEvent, ImportPlanTable } from './events.js';
-import { checkForeignKeys, foreignKeysTouching, type ForeignKeyViolation } from './foreign-keys.js';
+import type { ForeignKeyViolation } from './foreign-keys.js';
 import type { LoadResult } from './load-table.js';
-import { preflight, type ImportPreflight, type TriggerMode } from './preflight.js';
+import { preflight, type TriggerMode } from './preflight.js';
 import { exportId, openProgress, PROGRESS_TABLE, type Progress } from './progress.js';
 import { resumePoint } from './resume.js';
 import { loadTables } from './run-loads.js';
-import { resetSequences, setStandaloneSequences } from './sequences.js';
-import { deferTableIndexes, rebuildAllIndexes } from './index-steps.js';
+import { deferTableIndexes } from './index-steps.js';
+import { afterLoad } from './after-load.js';
 import { DEFERRED_TABLE } from './deferred-indexes.js';
 import { parseImportSettings, type ImportOptions, type ImportSettings } from './settings.js';
-import { liveCoordinator, openConnections, truncateTables } from './target-steps.js';
+import { openConnections, truncateTables } from './target-steps.js';
 import { checkUserColumns, scanUserColumns, UserIdRewriter } from './user-columns.js';
 
 export type { ForeignKeyViolation, ImportEvent, ImportOptions, ImportPlanTable };
@@ -202,35 +201,17 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
         `import interrupted: ${Object.keys(resume.state.tables).length} of ${selected.length} tables loaded into ${target} (files being loaded were rolled back; those committed are recorded in ${PROGRESS_TABLE} in the target); finish it with supamigrate import --resume`,
       );
     }
-    // The coordinator sat idle during the load: if its connection died meanwhile, a new one.
-    const live = await liveCoordinator(coordinator, settings.targetUrl, settings.ioTimeout);
-    try {
-      emit({ type: 'phase', phase: 'building indexes' });
-      await rebuildAllIndexes(live.client, settings, progress, result, emit);
-      emit({ type: 'phase', phase: 'checking foreign keys' });
-      const loadedNow = new Set(result.loaded.map((l) => `${l.schema}\u0000${l.name}`));
-      const oids = pre.tables
-        .filter((t) => loadedNow.has(`${t.entry.schema}\u0000${t.entry.name}`))
-        .map((t) => t.target.oid);
-      result.violations = await checkForeignKeys(live.client, await foreignKeysTouching(live.client, oids));
-      emit({ type: 'phase', phase: 'setting sequences' });
-      await setSequencesOn(live.client, pre, resume.alreadyLoaded, result);
-      if (manifest.sequences?.length && selected.length !== manifest.tables.length) {
-        const message = `${manifest.sequences.length} sequence(s) no column uses were not set: only an import of every table sets them (${manifest.sequences.map((q) => `${q.schema}.${q.name}`).join(', ')})`;
-        result.notes.push(message);
-        emit({ type: 'note', message });
-      }
-      if (manifest.sequences && selected.length === manifest.tables.length) {
-        const standalone = await setStandaloneSequences(live.client, manifest.sequences);
-        result.sequences.push(...standalone.done);
-        for (const message of standalone.notes) {
-          result.notes.push(message);
-          emit({ type: 'note', message });
-        }
-      }
-    } finally {
-      await live.done();
-    }
+    // The coordinator sat idle during the load: if its connection died meanwhile, or dies now, a new one.
+    await afterLoad(coordinator, {
+      settings,
+      manifest,
+      selected,
+      pre,
+      alreadyLoaded: resume.alreadyLoaded,
+      progress,
+      result,
+      emit,
+    });
     // Failures sorted in load order, so the first to fix is first.
     const order = new Map(pre.tables.map((t, i) => [displayName(t.entry), i]));
     result.failures.sort((a, b) => (order.get(a.table) ?? 0) - (order.get(b.table) ?? 0));
@@ -290,35 +271,6 @@ async function checkBeforeWriting(
     ? new UserIdRewriter(settings.userMap, userColumns, settings.unmatched, known)
     : null;
   return { pre, problems, scanned, rewriter };
-}
-
-async function setSequencesOn(
-  client: pg.Client,
-  pre: ImportPreflight,
-  alreadyLoaded: readonly ManifestTable[],
-  result: ImportResult,
-): Promise<void> {
-  if (alreadyLoaded.length > 0) {
-    const catalog = await readCatalog(client, [...new Set(alreadyLoaded.map((t) => t.schema))]);
-    for (const entry of alreadyLoaded) {
-      const target = catalog.find((c) => c.schema === entry.schema && c.name === entry.name);
-      if (target)
-        result.sequences.push(
-          ...(await resetSequences(client, { entry, target, columns: [], nonEmpty: true })),
-        );
-    }
-  }
-  const loaded = new Set(result.loaded.map((l) => `${l.schema}\u0000${l.name}`));
-  for (const plan of pre.tables.filter((t) => loaded.has(`${t.entry.schema}\u0000${t.entry.name}`))) {
-    try {
-      result.sequences.push(...(await resetSequences(client, plan)));
-    } catch (err) {
-      result.failures.push({
-        table: displayName(plan.entry),
-        error: `cannot reset its sequences: ${describeError(err)}`,
-      });
-    }
-  }
 }
 
 /** What the run says about its progress table when it cannot keep one. */

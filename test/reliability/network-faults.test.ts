@@ -223,6 +223,41 @@ describe('network faults between supamigrate and PostgreSQL', () => {
   }
 
   it(
+    "import: the coordinator's connection stalls after the load: the steps after it run again on a new one",
+    async () => {
+      const proxy = await FaultProxy.start(sourceUrl);
+      // Connection 0 is the coordinator; the stall starts with the first step after the load.
+      proxy.stall({
+        direction: 'toClient',
+        where: (c) =>
+          c.index === 0 && c.lastQuery?.startsWith('SELECT schema, "table" AS name, count(*)') === true,
+      });
+      const targetUrl = await freshTarget('coord_tgt');
+      const dir = join(await tempDir('coord-import'), 'out');
+      await cp(exported, dir, { recursive: true });
+      const run = await cli([
+        'import',
+        '--target-url',
+        proxy.url(targetUrl),
+        '-i',
+        dir,
+        '--jobs',
+        '2',
+        '--io-timeout',
+        '3',
+      ]);
+      noStack(run.stderr);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stderr).toMatch(
+        /after loading: no data from the target database .* retrying on a new connection \(1 of 2\)/,
+      );
+      await expectSameTables(source, await connectTo(targetUrl), TABLES);
+      await proxy.close();
+    },
+    HANG,
+  );
+
+  it(
     'verify | head -1: stdout closed early ends quietly, without an EPIPE stack',
     async () => {
       const { spawn } = await import('node:child_process');

@@ -19,6 +19,8 @@ export interface ProxiedConnection {
   sawCopy: boolean;
   /** The last COPY statement the client sent, if any. */
   lastCopy?: string;
+  /** The last statement the client sent as a simple query. */
+  lastQuery?: string;
 }
 
 interface Conn extends ProxiedConnection {
@@ -205,6 +207,7 @@ export class FaultProxy {
     };
     this.conns.add(conn);
     const scanner = new QueryScanner((sql) => {
+      conn.lastQuery = sql;
       if (/^\s*copy\b/i.test(sql)) {
         conn.sawCopy = true;
         conn.lastCopy = sql;
