@@ -100,7 +100,8 @@ export async function planExport(
         : exportMethod(info, rowCount, settings.largeTables, settings.streamingThreshold);
     const ranges =
       method === 'stream' && canSplit
-        ? await splitTable(client, info, estimate === undefined ? Infinity : rowCount, {
+        ? // Unknown size: one file (ranges need a size to be worth it; autovacuum analyses big tables).
+          await splitTable(client, info, estimate === undefined ? 0 : rowCount, {
             jobs: settings.jobs,
             minRows: settings.splitRows,
           })

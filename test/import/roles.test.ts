@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
+import { readManifest } from '../../src/format/manifest.js';
 import { exportDatabase } from '../../src/export/export-database.js';
 import { importDatabase } from '../../src/import/import-database.js';
 import { quoteIdent } from '../../src/pg/sql.js';
@@ -87,18 +88,20 @@ describe('import as a role that is not a superuser', () => {
       `insert into parent values (1, 'p'); insert into child (parent_id, note) values (1, 'hidden from writer')`,
     );
     try {
-      // Counting already meets the policy: the export stops while planning, before writing a file.
-      await expect(
-        exportDatabase({
-          dbUrl: sourceUrl.toString(),
-          outputDir: out,
-          tables: ['child', 'parent'],
-          skipAuth: true,
-        }),
-      ).rejects.toThrow(
-        /public\.child: cannot count rows: query would be affected by row-level security.*hint: connect as a role that bypasses/,
+      // Reading meets the policy (row_security = off): the table fails, and no file of it is left.
+      const result = await exportDatabase({
+        dbUrl: sourceUrl.toString(),
+        outputDir: out,
+        tables: ['child', 'parent'],
+        skipAuth: true,
+      });
+      expect(result.failures.map((f) => f.table)).toEqual(['public.child']);
+      expect(result.failures[0]!.error).toMatch(
+        /query would be affected by row-level security.*hint: connect as a role that bypasses/,
       );
-      expect(await readdir(out)).toEqual([]);
+      expect((await readdir(out)).filter((f) => f.includes('child'))).toEqual([]);
+      const manifest = await readManifest(out);
+      expect(manifest.completedAt).toBeNull();
     } finally {
       await admin.query('truncate parent, child, log');
     }
