@@ -1,48 +1,79 @@
 /**
  * Runs one supamigrate operation in a fresh process and prints {seconds, maxRssMb, …} as JSON, so the
  * benchmark measures the peak memory of that operation alone. Imports the built package (dist/), as
- * users run it.
+ * users run it. `seconds` counts the operation itself, not node's start nor the loading of modules.
  *
- *   run-one export <source-url> <dir> <table> [jobs]
- *   run-one import <target-url> <dir> [jobs]
- *   run-one verify <source-url> <dir> <target-url>
+ *   run-one export --url <source> --dir <dir> [--table <name>] [--jobs N] [--compress gzip[:level]]
+ *   run-one import --url <target> --dir <dir> [--jobs N]
+ *   run-one verify --url <source> --dir <dir> --target <target>
  */
+import { parseArgs } from 'node:util';
 import { exportDatabase, importDatabase, verify } from '../dist/index.js';
 
-const [operation, url, dir, ...rest] = process.argv.slice(2);
-const started = performance.now();
-let figures: Record<string, number>;
-if (operation === 'export' && url && dir && rest[0]) {
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    url: { type: 'string' },
+    dir: { type: 'string' },
+    table: { type: 'string' },
+    jobs: { type: 'string', default: '1' },
+    compress: { type: 'string' },
+    target: { type: 'string' },
+  },
+});
+const [operation] = positionals;
+const { url, dir } = values;
+if (!url || !dir) usage();
+const jobs = Number(values.jobs);
+
+async function runExport(): Promise<Record<string, number>> {
   const result = await exportDatabase({
-    dbUrl: url,
-    outputDir: dir,
-    tables: [rest[0]],
+    dbUrl: url!,
+    outputDir: dir!,
+    ...(values.table ? { tables: [values.table] } : {}),
+    ...(values.compress ? { compress: values.compress } : {}),
     skipAuth: true,
     force: true,
-    jobs: Number(rest[1] ?? 1),
+    jobs,
   });
   if (result.failures.length > 0) throw new Error(JSON.stringify(result.failures));
-  const t = result.manifest!.tables[0]!;
-  figures = { rows: t.rowCount, bytes: t.bytes ?? 0 };
-} else if (operation === 'import' && url && dir) {
-  const result = await importDatabase({
-    targetUrl: url,
-    inputDir: dir,
-    truncate: true,
-    jobs: Number(rest[0] ?? 1),
-  });
+  const tables = result.manifest!.tables;
+  return {
+    rows: tables.reduce((n, t) => n + t.rowCount, 0),
+    bytes: tables.reduce((n, t) => n + (t.bytes ?? 0), 0),
+  };
+}
+
+async function runImport(): Promise<Record<string, number>> {
+  const result = await importDatabase({ targetUrl: url!, inputDir: dir!, truncate: true, jobs });
   if (result.failures.length > 0) throw new Error(JSON.stringify(result.failures));
-  figures = { rows: result.loaded.reduce((n, l) => n + l.rows, 0) };
-} else if (operation === 'verify' && url && dir && rest[0]) {
-  const result = await verify({ dbUrl: url, inputDir: dir, targetUrl: rest[0] });
+  return { rows: result.loaded.reduce((n, l) => n + l.rows, 0) };
+}
+
+async function runVerify(): Promise<Record<string, number>> {
+  if (!values.target) usage();
+  const result = await verify({ dbUrl: url!, inputDir: dir!, targetUrl: values.target });
   if (!result.ok)
     throw new Error(
       `verify found differences: ${JSON.stringify(result.tables.filter((t) => t.status !== 'match'))}`,
     );
-  figures = { rows: result.tables.reduce((n, t) => n + (t.sides.source?.rows ?? 0), 0) };
-} else {
-  console.error('usage: run-one export <url> <dir> <table> [jobs] | run-one import <url> <dir> [jobs]');
+  return { rows: result.tables.reduce((n, t) => n + (t.sides.source?.rows ?? 0), 0) };
+}
+
+function usage(): never {
+  console.error(
+    'usage: run-one export|import|verify --url <url> --dir <dir> [--table t] [--jobs n] [--compress gzip] [--target <url>]',
+  );
   process.exit(2);
 }
+
+const operations: Record<string, () => Promise<Record<string, number>>> = {
+  export: runExport,
+  import: runImport,
+  verify: runVerify,
+};
+const operate = operations[operation ?? ''] ?? usage();
+const started = performance.now();
+const figures = await operate();
 const seconds = (performance.now() - started) / 1000;
 console.log(JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, ...figures }));
