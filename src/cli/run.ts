@@ -1,3 +1,5 @@
+import { lastLostConnection } from '../pg/io-timeout.js';
+import { isTransient } from '../pg/retry.js';
 import type { Command } from 'commander';
 import { setMaxListeners } from 'node:events';
 import { ConnectionError, IntegrityError, InterruptedError, TableError, UsageError } from '../errors.js';
@@ -95,6 +97,7 @@ export function errorLine(err: unknown): string {
     err instanceof IntegrityError
   )
     return err.message;
+  if (isTransient(err)) return lostConnectionLine(err);
   const e = err as { code?: string; message?: string; path?: string };
   if (e?.code === 'ENOSPC') return `disk full${e.path ? ` writing ${e.path}` : ''}`;
   if (e?.code === 'EACCES' || e?.code === 'EPERM') return `permission denied${e.path ? `: ${e.path}` : ''}`;
@@ -122,10 +125,23 @@ export function reportError(err: unknown): number {
     console.error(`supamigrate: ${err.message}`);
     return EXIT_FAILED;
   }
+  if (isTransient(err)) {
+    // A connection lost mid-way (and not recovered under --retries) is a connection error, as at the start.
+    console.error(`supamigrate: ${lostConnectionLine(err)}`);
+    return EXIT_USAGE;
+  }
   const e = err as { code?: string; message?: string; path?: string };
   if (e?.code === 'ENOSPC') console.error(`supamigrate: disk full${e.path ? ` writing ${e.path}` : ''}`);
   else if (e?.code === 'EACCES' || e?.code === 'EPERM')
     console.error(`supamigrate: permission denied${e.path ? `: ${e.path}` : ''}`);
   else console.error(`supamigrate: ${e?.message?.split('\n')[0] ?? String(err)}`);
   return EXIT_FAILED;
+}
+
+/** The one line for a connection lost mid-way: what happened, in the driver's words. */
+function lostConnectionLine(err: unknown): string {
+  const message = ((err as Error)?.message ?? String(err)).split('\n')[0]!;
+  if (/database .* \(--io-timeout\)/.test(message)) return message;
+  // A query on a connection already lost only hears "not queryable": the loss itself says where and why.
+  return lastLostConnection.message ?? `the connection to the database was lost (${message})`;
 }

@@ -175,7 +175,7 @@ export function resumedSettings(
   );
   if (differ.length > 0) {
     throw new UsageError(
-      `cannot resume the export in ${settings.outputDir} with other choices than its first run: ${differ.join(', ')}; leave them out, or start over with force`,
+      `cannot resume the export in ${settings.outputDir} with other choices than its first run: ${differ.join(', ')}; leave them out, or start over with --force`,
     );
   }
   return {

@@ -5,6 +5,7 @@ import {
   backendStillWorking,
   DEFAULT_IO_TIMEOUT,
   KEEPALIVE_DELAY_MS,
+  lastLostConnection,
   watchInactivity,
 } from './io-timeout.js';
 import {
@@ -245,7 +246,11 @@ export async function connect(url: string, options: ConnectOptions): Promise<pg.
     const last = i === attempts.length - 1;
     const client = newClient(c, tls, options);
     // An idle client whose server goes away emits 'error'; without a listener Node would crash the process.
-    client.on('error', () => undefined);
+    client.on('error', (err: Error) => {
+      if (lastLostConnection.client === client) return; // --io-timeout closed it: that says why
+      lastLostConnection.client = client;
+      lastLostConnection.message = `the connection to the ${options.role} database ${c.where} was lost (${scrub(err.message.split('\n')[0] ?? '', url, c.password)})`;
+    });
     try {
       await client.connect();
       watchInactivity(client, options.ioTimeout ?? DEFAULT_IO_TIMEOUT, {

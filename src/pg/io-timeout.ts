@@ -27,6 +27,12 @@ interface ClientInternals {
   _ending?: boolean;
 }
 
+/**
+ * The last connection this process lost, in words that say which database and why: a later query on that
+ * connection only hears "not queryable", so the CLI's one error line says this instead.
+ */
+export const lastLostConnection: { message: string | null; client?: pg.Client } = { message: null };
+
 /** How long the check of a silent connection's backend may take before the connection counts as dead. */
 const PROBE_LIMIT_MS = 30_000;
 
@@ -90,6 +96,7 @@ export function watchInactivity(client: pg.Client, seconds: number, options: Ina
     if (!busy() || socket.destroyed || probing) return;
     const pid = (client as unknown as { processID?: number }).processID;
     if (!options.stillWorking || !pid) {
+      Object.assign(lastLostConnection, { message: options.describe(seconds), client });
       socket.destroy(new IoTimeoutError(options.describe(seconds)));
       return;
     }
@@ -99,7 +106,10 @@ export function watchInactivity(client: pg.Client, seconds: number, options: Ina
       if (socket.destroyed) return;
       if (working)
         socket.setTimeout(seconds * 1000); // the timer fires once per silence: arm it again
-      else if (busy()) socket.destroy(new IoTimeoutError(options.describe(seconds)));
+      else if (busy()) {
+        Object.assign(lastLostConnection, { message: options.describe(seconds), client });
+        socket.destroy(new IoTimeoutError(options.describe(seconds)));
+      }
     });
   });
 }

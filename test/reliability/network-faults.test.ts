@@ -258,6 +258,37 @@ describe('network faults between supamigrate and PostgreSQL', () => {
   );
 
   it(
+    'verify whose connection goes silent: exit 2 (a connection error), one line naming --io-timeout',
+    async () => {
+      const proxy = await FaultProxy.start(sourceUrl);
+      proxy.stall({ direction: 'toClient', afterBytes: 3000 });
+      const run = await cli([
+        'verify',
+        '-i',
+        exported,
+        '--db-url',
+        proxy.url(sourceUrl),
+        '--io-timeout',
+        '2',
+      ]);
+      expect(run.code, run.stdout + run.stderr).toBe(2);
+      expect(
+        run.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('supamigrate:')),
+      ).toEqual([
+        expect.stringMatching(
+          /^supamigrate: no data from the source database \S+ for 2 s \(--io-timeout\): the connection was closed/,
+        ),
+      ]);
+      noStack(run.stderr);
+      await proxy.close();
+    },
+    HANG,
+  );
+
+  it(
     'verify | head -1: stdout closed early ends quietly, without an EPIPE stack',
     async () => {
       const { spawn } = await import('node:child_process');
