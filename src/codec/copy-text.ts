@@ -108,7 +108,7 @@ export function writeCopyValue(
       // No escapes, and JSON strings hold no raw control characters: the bytes are already COPY text.
       sink.bytes(buf, start + 1, end - 1);
     } else {
-      sink.text(copyEscape(JSON.parse(buf.toString('utf8', start, end)) as string));
+      jsonStringToCopy(sink, buf, start + 1, end - 1);
     }
     return;
   }
@@ -140,6 +140,59 @@ function rawEscaped(sink: ByteSink, buf: Buffer, start: number, end: number): vo
 function rewriteElements(value: unknown, rewrite: ValueRewrite): unknown {
   if (Array.isArray(value)) return value.map((v) => rewriteElements(v, rewrite));
   return typeof value === 'string' ? rewrite(value) : value;
+}
+
+const ESCAPED_BYTE: Record<number, number> = {
+  0x22: 0x22, // \" → "
+  0x2f: 0x2f, // \/ → /
+  0x62: 0x08, // \b
+  0x66: 0x0c, // \f
+};
+/** The letter COPY escapes a byte with, after a backslash. */
+const COPY_ESCAPE: Record<number, number> = { 0x5c: 0x5c, 0x0a: 0x6e, 0x0d: 0x72, 0x09: 0x74 };
+
+/**
+ * The COPY text of the JSON string whose contents (between the quotes) are buf[start, end): its escapes
+ * decoded and COPY's escapes applied, byte by byte, in one pass. No JavaScript string is made of it, so a
+ * value of many escapes costs its bytes, not a string, its parsed copy and a replacement of each escape.
+ * Equal to copyEscape(JSON.parse(…)) (a lone surrogate becomes U+FFFD, as Buffer's UTF-8 does).
+ */
+export function jsonStringToCopy(sink: ByteSink, buf: Buffer, start: number, end: number): void {
+  let from = start;
+  const code = (cp: number) => {
+    const letter = COPY_ESCAPE[cp];
+    if (letter !== undefined) {
+      sink.byte(0x5c);
+      sink.byte(letter);
+    } else if (cp < 0x80) sink.byte(cp);
+    else sink.text(String.fromCodePoint(cp));
+  };
+  for (let i = start; i < end; i++) {
+    if (buf[i] !== Ch.Backslash) continue;
+    sink.bytes(buf, from, i);
+    const e = buf[i + 1]!;
+    if (e === 0x75 /* u */) {
+      let cp = parseInt(buf.toString('latin1', i + 2, i + 6), 16);
+      i += 5;
+      if (cp >= 0xd800 && cp <= 0xdbff && buf[i + 1] === Ch.Backslash && buf[i + 2] === 0x75) {
+        const low = parseInt(buf.toString('latin1', i + 3, i + 7), 16);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+          i += 6;
+        }
+      }
+      code(cp >= 0xd800 && cp <= 0xdfff ? 0xfffd : cp);
+    } else {
+      const plain = ESCAPED_BYTE[e];
+      if (plain !== undefined) sink.byte(plain);
+      else if (e === 0x5c || e === 0x6e || e === 0x72 || e === 0x74)
+        code(e === 0x5c ? 0x5c : e === 0x6e ? 0x0a : e === 0x72 ? 0x0d : 0x09);
+      else throw new Error(`invalid escape \\${String.fromCharCode(e)} in a JSON string`);
+      i += 1;
+    }
+    from = i + 1;
+  }
+  sink.bytes(buf, from, end);
 }
 
 function hasBackslash(buf: Buffer, start: number, end: number): boolean {
