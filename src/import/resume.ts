@@ -78,7 +78,24 @@ export async function resumePoint(
       point.notes.push(
         `${displayName(t)}: ${PROGRESS_TABLE} says an earlier run loaded it, but it is empty: it is loaded again`,
       );
+    } else if (done.length === files.size && rows !== null && rows < inserted) {
+      // Rows went missing since it was loaded: skipping it would say the counts match over a broken table.
+      point.toLoad.push(t);
+      if (settings.truncate) {
+        point.stale.push(t);
+        point.notes.push(
+          `${displayName(t)}: an earlier run loaded it (${inserted} rows), but it holds ${rows} rows now: it is emptied and loaded again`,
+        );
+      } else
+        point.problems.push(
+          `${displayName(t)}: an earlier run loaded it (${inserted} rows), but the target table holds ${rows} rows now: it was changed since; empty it (--truncate) to load it whole`,
+        );
     } else if (done.length === files.size) {
+      if (rows !== null && rows > inserted) {
+        point.notes.push(
+          `${displayName(t)}: an earlier run loaded it (${inserted} rows); it holds ${rows} rows now (rows added since are left as they are)`,
+        );
+      }
       point.alreadyLoaded.push(t);
       state.tables[stateKey(t)] = { rows: inserted, loadedAt: new Date().toISOString() };
     } else if (settings.truncate || settings.onConflict === 'skip' || rows === inserted) {

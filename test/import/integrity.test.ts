@@ -332,3 +332,26 @@ describe('a split table whose part fails, referenced by another table', () => {
     expect(await count(t.client, 'c')).toBe(0);
   });
 });
+
+describe('import --resume over a table that lost rows since it was loaded', () => {
+  it('refuses naming it, and with --truncate loads it again', async () => {
+    const sourceUrl = await createDatabase('resume_lost_src');
+    const source = await connectTo(sourceUrl);
+    await source.query(
+      `${SCHEMA} insert into logs select 1 + i % 10, 'm' || i from generate_series(1, 200) i;`,
+    );
+    const out = join(await tempDir('resume_lost'), 'out');
+    await exportDatabase({ dbUrl: sourceUrl, outputDir: out, skipAuth: true, tables: ['logs'] });
+    const t = await target('resume_lost_tgt');
+    expect((await cli(['import', '-i', out, '--target-url', t.url])).code).toBe(0);
+    await t.client.query(`delete from logs where device_id = 3`);
+    const resumed = await cli(['import', '-i', out, '--target-url', t.url, '--resume']);
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toMatch(
+      /public\.logs: an earlier run loaded it \(200 rows\), but the target table holds 180 rows now: it was changed since; empty it \(--truncate\)/,
+    );
+    const again = await cli(['import', '-i', out, '--target-url', t.url, '--resume', '--truncate']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(await count(t.client, 'logs')).toBe(200);
+  });
+});
