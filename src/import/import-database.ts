@@ -128,7 +128,15 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       const stale = (note: string) => /references auth\.users, which is not imported and is empty/.test(note);
       result.notes.splice(0, result.notes.length, ...result.notes.filter((n) => !stale(n)), authNote);
     }
-    if (settings.dryRun) return result;
+    if (settings.dryRun) {
+      // The connections the load would open, opened and closed: a target without room for them says so now.
+      const units = pre.tables.reduce((n, t) => n + tableFiles(t.entry).length, 0);
+      await openConnections(settings.targetUrl, Math.min(settings.jobs, units), settings.ioTimeout).then(
+        (clients) => Promise.all(clients.map((c) => c.end().catch(() => undefined))),
+        (err: unknown) => void result.problems.push(describeError(err)),
+      );
+      return result;
+    }
     if (checked.problems.length > 0) throw new UsageError(checked.problems);
 
     // Only a record for people (the target's progress table is the truth): a failure to write it is a note,

@@ -10,7 +10,8 @@ const SCHEMA = `
   create table small (id int primary key, note text);
   insert into small select i, 'n' || i from generate_series(1, 50) i;
   create table big (id int primary key, v text);
-  insert into big select i, repeat('v', 200) from generate_series(1, 6000) i;`;
+  insert into big select i, repeat('v', 200) from generate_series(1, 6000) i;
+  analyze;`;
 
 /** Makes the export in `dir` look interrupted: not complete, `edit` applied to its manifest. */
 async function interrupt(dir: string, edit: (m: ExportManifest) => void = () => undefined) {

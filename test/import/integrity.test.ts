@@ -318,7 +318,7 @@ describe('a split table whose part fails, referenced by another table', () => {
     const source = await connectTo(sourceUrl);
     await source.query(`${ddl}
       insert into p select g, 'v' from generate_series(1, 30000) g;
-      insert into c select g, g * 100 from generate_series(1, 100) g;`);
+      insert into c select g, g * 100 from generate_series(1, 100) g; analyze;`);
     const out = join(await tempDir('split_fail'), 'out');
     await exportDatabase({ dbUrl: sourceUrl, outputDir: out, skipAuth: true, splitRows: 10000, jobs: 2 });
     const t = await target('split_fail_tgt', '');
@@ -353,5 +353,65 @@ describe('import --resume over a table that lost rows since it was loaded', () =
     const again = await cli(['import', '-i', out, '--target-url', t.url, '--resume', '--truncate']);
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(await count(t.client, 'logs')).toBe(200);
+  });
+});
+
+describe('--jobs beyond what the target allows', () => {
+  it('the dry run says so, and the real run refuses before emptying anything', async () => {
+    const role = `sm_limit_${randomBytes(3).toString('hex')}`;
+    const sourceUrl = await createDatabase('jobs_limit_src');
+    await (
+      await connectTo(sourceUrl)
+    ).query(`${SCHEMA}
+      insert into devices select i, 'd' || i from generate_series(1, 10) i;
+      insert into logs select 1 + i % 10, 'm' || i from generate_series(1, 50) i;`);
+    const dir = join(await tempDir('jobs_limit'), 'out');
+    await exportDatabase({ dbUrl: sourceUrl, outputDir: dir, skipAuth: true });
+    const t = await target('jobs_limit', `insert into devices values (99, 'kept');`);
+    await t.client.query(`create role ${quoteIdent(role)} login connection limit 2;
+      grant all on all tables in schema public to ${quoteIdent(role)};
+      grant create on database ${quoteIdent(new URL(t.url).pathname.slice(1))} to ${quoteIdent(role)};
+      alter table devices owner to ${quoteIdent(role)}; alter table sensors owner to ${quoteIdent(role)};
+      alter table logs owner to ${quoteIdent(role)}; alter table pairs owner to ${quoteIdent(role)};
+      alter table pair_refs owner to ${quoteIdent(role)};`);
+    const as = new URL(t.url);
+    as.username = role;
+    try {
+      const dry = await cli([
+        'import',
+        '-i',
+        dir,
+        '--target-url',
+        as.toString(),
+        '--jobs',
+        '4',
+        '--truncate',
+        '--dry-run',
+      ]);
+      expect(dry.code, dry.stdout + dry.stderr).toBe(2);
+      expect(dry.stdout + dry.stderr).toMatch(
+        /Cannot open 4 connections to the target for --jobs 4 .*lower --jobs/,
+      );
+      const run = await cli([
+        'import',
+        '-i',
+        dir,
+        '--target-url',
+        as.toString(),
+        '--jobs',
+        '4',
+        '--truncate',
+      ]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        /Cannot open 4 connections to the target for --jobs 4 .*nothing was written/,
+      );
+      expect(await count(t.client, 'devices')).toBe(1);
+    } finally {
+      await t.client.query(
+        `reassign owned by ${quoteIdent(role)} to current_user; drop owned by ${quoteIdent(role)}`,
+      );
+      await t.client.query(`drop role ${quoteIdent(role)}`).catch(() => undefined);
+    }
   });
 });

@@ -58,7 +58,7 @@ describe('interrupted runs', () => {
     await source.query(SCHEMA);
     await source.query(`insert into small select i, 'n' || i from generate_series(1, 100) i;
       insert into big select i, 1 + i % 100, md5(i::text), repeat('x', 300), timestamptz '2025-01-01' + i * interval '1 s'
-        from generate_series(1, ${ROWS}) i;`);
+        from generate_series(1, ${ROWS}) i; analyze;`);
   });
 
   it('export killed with SIGKILL leaves nothing that looks complete; --resume finishes it and verify passes', async () => {
