@@ -1,3 +1,5 @@
+import { isTransient } from '../pg/retry.js';
+import { SNAPSHOT_LOST } from './run-tables.js';
 import type pg from 'pg';
 import { readCatalog } from '../catalog/read-catalog.js';
 import { encodeTable, type EncodedTable } from '../codec/encode-column.js';
@@ -40,6 +42,8 @@ export async function exportAuthUsers(
   try {
     auth = await readCatalog(client, ['auth']);
   } catch (err) {
+    // The snapshot's connection gone: the auth schema was never read, not missing or unreadable.
+    if (isTransient(err)) return failed({ schema: 'auth', name: 'users' }, `not exported: ${SNAPSHOT_LOST}`);
     return failed({ schema: 'auth', name: 'users' }, `cannot read the auth schema: ${describeError(err)}`);
   }
   const users = auth.find((t) => t.name === 'users');

@@ -20,6 +20,10 @@ import { exportTable } from './export-table.js';
 import type { PlannedExport } from './plan.js';
 import { rangeCondition } from './split.js';
 
+/** Why a table cannot be read once the snapshot's connection is gone, and what finishes the export. */
+export const SNAPSHOT_LOST =
+  'the connection holding the snapshot was lost, so nothing more can be read in it; finish the export with supamigrate export --resume (it reads what is missing in a new snapshot)';
+
 export interface RunContext {
   dir: string;
   format: ExportFormat;
@@ -95,7 +99,7 @@ export async function exportTables(
     // replaced (without it no new connection could join the snapshot).
     connect: async (lane) => {
       if (lane > 0) return snapshot.openWorker();
-      if (coordinatorTaken) throw new Error('the connection holding the snapshot was lost');
+      if (coordinatorTaken) throw new Error(SNAPSHOT_LOST);
       coordinatorTaken = true;
       return snapshot.coordinator;
     },

@@ -118,6 +118,39 @@ describe('network faults between supamigrate and PostgreSQL', () => {
     HANG,
   );
 
+  it(
+    'export: the connection holding the snapshot stalls: the tables left say how to finish (--resume), which works',
+    async () => {
+      const proxy = await FaultProxy.start(sourceUrl);
+      // Connection 0 holds the snapshot and reads on lane 0: it stalls once it has read 50 kB.
+      proxy.stall({ direction: 'toClient', afterBytes: 50_000, where: (c) => c.index === 0 });
+      const dir = join(await tempDir('snap-lost'), 'out');
+      const run = await cli([
+        'export',
+        '--db-url',
+        proxy.url(sourceUrl),
+        '-o',
+        dir,
+        '--jobs',
+        '2',
+        '--io-timeout',
+        '2',
+        '--retries',
+        '0',
+      ]);
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toMatch(/finish the export with supamigrate export --resume/);
+      expect(run.stdout).not.toMatch(/cannot read the auth schema/);
+      noStack(run.stdout);
+      await proxy.close();
+      const resumed = await cli(['export', '--db-url', sourceUrl, '-o', dir, '--resume']);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      const check = await cli(['verify', '-i', dir, '--db-url', sourceUrl]);
+      expect(check.code, check.stdout).toBe(0);
+    },
+    HANG,
+  );
+
   it('export cut after N bytes at 6 points: export --resume completes and verify passes', async () => {
     const proxy = await FaultProxy.start(sourceUrl);
     const options = { skipAuth: true, jobs: 2, splitRows: 10_000, retries: 1, ioTimeout: 5 } as const;
