@@ -368,7 +368,7 @@ describe('--jobs beyond what the target allows', () => {
     const dir = join(await tempDir('jobs_limit'), 'out');
     await exportDatabase({ dbUrl: sourceUrl, outputDir: dir, skipAuth: true });
     const t = await target('jobs_limit', `insert into devices values (99, 'kept');`);
-    await t.client.query(`create role ${quoteIdent(role)} login connection limit 2;
+    await t.client.query(`create role ${quoteIdent(role)} login password 'pw' connection limit 2;
       grant all on all tables in schema public to ${quoteIdent(role)};
       grant create on database ${quoteIdent(new URL(t.url).pathname.slice(1))} to ${quoteIdent(role)};
       alter table devices owner to ${quoteIdent(role)}; alter table sensors owner to ${quoteIdent(role)};
@@ -376,6 +376,7 @@ describe('--jobs beyond what the target allows', () => {
       alter table pair_refs owner to ${quoteIdent(role)};`);
     const as = new URL(t.url);
     as.username = role;
+    as.password = 'pw';
     try {
       const dry = await cli([
         'import',
