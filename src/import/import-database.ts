@@ -128,10 +128,14 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       const stale = (note: string) => /references auth\.users, which is not imported and is empty/.test(note);
       result.notes.splice(0, result.notes.length, ...result.notes.filter((n) => !stale(n)), authNote);
     }
+    // The load's connections: one per file at most, --jobs at most.
+    const lanes = Math.min(
+      settings.jobs,
+      pre.tables.reduce((n, t) => n + tableFiles(t.entry).length, 0),
+    );
     if (settings.dryRun) {
       // The connections the load would open, opened and closed: a target without room for them says so now.
-      const units = pre.tables.reduce((n, t) => n + tableFiles(t.entry).length, 0);
-      await openConnections(settings.targetUrl, Math.min(settings.jobs, units), settings.ioTimeout).then(
+      await openConnections(settings.targetUrl, lanes, settings.ioTimeout).then(
         (clients) => Promise.all(clients.map((c) => c.end().catch(() => undefined))),
         (err: unknown) => void result.problems.push(describeError(err)),
       );
@@ -158,11 +162,10 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     emit({ type: 'plan', tables: result.tables, triggerMode: pre.triggerMode, role: pre.role });
     for (const note of pre.notes) emit({ type: 'note', message: note });
     // The last step of the pre-flight: every connection of --jobs open before anything is emptied.
-    const units = pre.tables.reduce((n, t) => n + tableFiles(t.entry).length, 0);
     // Handed to the pool's lanes one by one; those no lane took are closed after the load.
     const spare: (pg.Client | undefined)[] = await openConnections(
       settings.targetUrl,
-      Math.min(settings.jobs, units),
+      lanes,
       settings.ioTimeout,
     );
     try {
