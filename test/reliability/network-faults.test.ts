@@ -257,6 +257,32 @@ describe('network faults between supamigrate and PostgreSQL', () => {
   }
 
   it(
+    'import --truncate whose COMMIT reply is lost: says the tables may or may not be emptied; the same import again loads them',
+    async () => {
+      const proxy = await FaultProxy.start(sourceUrl);
+      proxy.dropCommitReply((c) => /^TRUNCATE/.test(c.previousQuery ?? ''));
+      const targetUrl = await freshTarget('trunc_tgt');
+      await (await connectTo(targetUrl)).query(`insert into parent values (999, 'old')`);
+      const dir = join(await tempDir('trunc-import'), 'out');
+      await cp(exported, dir, { recursive: true });
+      const args = ['import', '-i', dir, '--truncate', '--jobs', '1', '--io-timeout', '3'];
+      const run = await cli([...args, '--target-url', proxy.url(targetUrl)]);
+      expect(proxy.log.join('; ')).toMatch(/COMMIT sent on, its reply dropped/);
+      noStack(run.stderr);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        /may or may not have been emptied, and nothing was loaded; run the same import again/,
+      );
+      expect(run.stderr).not.toMatch(/Cannot truncate/);
+      await proxy.close();
+      const again = await cli([...args, '--target-url', targetUrl]);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      await expectSameTables(source, await connectTo(targetUrl), TABLES);
+    },
+    HANG,
+  );
+
+  it(
     "import: the coordinator's connection stalls after the load: the steps after it run again on a new one",
     async () => {
       const proxy = await FaultProxy.start(sourceUrl);
