@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm, rmdir, stat } from 'node:fs/promises';
 import type pg from 'pg';
 import type { BrokenEdge } from '../catalog/dependency-order.js';
 import { SERVER_SQL } from '../catalog/catalog.sql.js';
@@ -89,102 +89,115 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       };
     }
   }
+  // A directory this run made is removed again when the run fails before it writes metadata.json into it
+  // (a refused export leaves nothing behind that looks like one); rmdir removes only an empty directory.
+  const created =
+    !settings.dryRun &&
+    (await stat(settings.outputDir).then(
+      () => false,
+      () => true,
+    ));
   if (!settings.dryRun) await checkOutputDir(settings.outputDir, settings.force || Boolean(previous));
-  onEvent({ type: 'phase', phase: 'connecting to the source' });
-  const snapshot = await openSharedSnapshot(settings.dbUrl, { ioTimeout: settings.ioTimeout });
   try {
-    const source = await readSource(snapshot.coordinator, settings.dbUrl);
-    if (previous) checkSameSource(settings.outputDir, previous.source, source);
-    const schemas = settings.appSchemas ? await readAppSchemas(snapshot.coordinator) : undefined;
-    if (schemas) {
-      settings = { ...settings, schemas: schemas.included.map((s) => s.name) };
-      onEvent({ type: 'note', message: describeAppSchemas(schemas) });
-    }
-    onEvent({ type: 'phase', phase: 'reading the catalog, counting rows' });
-    const plan = await planExport(snapshot.coordinator, settings, previous, snapshot.id !== null);
-    const tables = planSummary(plan);
-    const done = (manifest: ExportManifest | null, failures: ExportResult['failures']): ExportResult => ({
-      dryRun: settings.dryRun,
-      outputDir: settings.outputDir,
-      tables,
-      brokenForeignKeys: plan.brokenForeignKeys,
-      manifest,
-      failures,
-      ...(schemas ? { schemas } : {}),
-    });
-    onEvent({ type: 'plan', tables, brokenForeignKeys: plan.brokenForeignKeys, snapshot: snapshot.id });
-    if (settings.dryRun) return done(null, []);
-
-    await clearOldExport(settings.outputDir, Boolean(previous));
-    // Files of the earlier run that are read again (all parts of a split table) or no longer exported.
-    if (previous) {
-      for (const file of filesNotKept(previous, plan)) {
-        await rm(exportPath(settings.outputDir, file), { force: true });
-      }
-    }
-    await readSequencePositions(snapshot.coordinator, plan);
-    const manifest = newManifest(source, settings, plan, snapshot.id);
-    if (schemas) manifest.notes.push(describeAppSchemas(schemas));
-    if (previous) {
-      const note = resumeNote(previous, plan, snapshot.id);
-      manifest.notes.push(...previous.notes, note);
-      manifest.exportedAt = previous.exportedAt;
-      onEvent({ type: 'note', message: note });
-    }
-    await recordWhatFilesCannotHold(snapshot.coordinator, settings, plan, manifest, onEvent);
-    const save = serialized(() => writeManifest(settings.outputDir, manifest));
-    await save();
-
-    const failures: ExportResult['failures'] = [];
-    await exportTables(snapshot, plan.tables, manifest, {
-      dir: settings.outputDir,
-      format: settings.format,
-      compression: settings.compression,
-      jobs: settings.jobs,
-      retries: settings.retries,
-      emit: onEvent,
-      save,
-      failures,
-      signal: settings.signal,
-      snapshotId: snapshot.id,
-    });
-    if (settings.signal?.aborted) {
-      await save();
-      const complete = manifest.tables.filter((t) => t.state === 'complete').length;
-      throw new InterruptedError(
-        `export interrupted: ${complete} of ${manifest.tables.length} tables complete in ${settings.outputDir}; finish it with supamigrate export --resume`,
-      );
-    }
-    if (!settings.skipAuth) {
-      onEvent({ type: 'phase', phase: 'exporting the auth users' });
-      await exportAuthUsers(
-        snapshot.coordinator,
-        settings.outputDir,
-        { format: settings.format, compression: settings.compression },
-        manifest,
-        previous,
-        onEvent,
-        failures,
-      );
-    }
-    if (failures.length === 0) {
-      manifest.completedAt = new Date().toISOString();
-      manifest.integrity = manifestIntegrity(manifest);
-    }
+    onEvent({ type: 'phase', phase: 'connecting to the source' });
+    const snapshot = await openSharedSnapshot(settings.dbUrl, { ioTimeout: settings.ioTimeout });
     try {
-      await save();
-    } catch (err) {
-      // The files are written but metadata.json does not say so: a failure with its file, and the summary.
-      manifest.completedAt = null;
-      delete manifest.integrity;
-      failures.push({
-        table: MANIFEST_FILE,
-        error: `${(err as Error).message}; the export is not recorded as complete (make room, then run supamigrate export --resume)`,
+      const source = await readSource(snapshot.coordinator, settings.dbUrl);
+      if (previous) checkSameSource(settings.outputDir, previous.source, source);
+      const schemas = settings.appSchemas ? await readAppSchemas(snapshot.coordinator) : undefined;
+      if (schemas) {
+        settings = { ...settings, schemas: schemas.included.map((s) => s.name) };
+        onEvent({ type: 'note', message: describeAppSchemas(schemas) });
+      }
+      onEvent({ type: 'phase', phase: 'reading the catalog, counting rows' });
+      const plan = await planExport(snapshot.coordinator, settings, previous, snapshot.id !== null);
+      const tables = planSummary(plan);
+      const done = (manifest: ExportManifest | null, failures: ExportResult['failures']): ExportResult => ({
+        dryRun: settings.dryRun,
+        outputDir: settings.outputDir,
+        tables,
+        brokenForeignKeys: plan.brokenForeignKeys,
+        manifest,
+        failures,
+        ...(schemas ? { schemas } : {}),
       });
+      onEvent({ type: 'plan', tables, brokenForeignKeys: plan.brokenForeignKeys, snapshot: snapshot.id });
+      if (settings.dryRun) return done(null, []);
+
+      await clearOldExport(settings.outputDir, Boolean(previous));
+      // Files of the earlier run that are read again (all parts of a split table) or no longer exported.
+      if (previous) {
+        for (const file of filesNotKept(previous, plan)) {
+          await rm(exportPath(settings.outputDir, file), { force: true });
+        }
+      }
+      await readSequencePositions(snapshot.coordinator, plan);
+      const manifest = newManifest(source, settings, plan, snapshot.id);
+      if (schemas) manifest.notes.push(describeAppSchemas(schemas));
+      if (previous) {
+        const note = resumeNote(previous, plan, snapshot.id);
+        manifest.notes.push(...previous.notes, note);
+        manifest.exportedAt = previous.exportedAt;
+        onEvent({ type: 'note', message: note });
+      }
+      await recordWhatFilesCannotHold(snapshot.coordinator, settings, plan, manifest, onEvent);
+      const save = serialized(() => writeManifest(settings.outputDir, manifest));
+      await save();
+
+      const failures: ExportResult['failures'] = [];
+      await exportTables(snapshot, plan.tables, manifest, {
+        dir: settings.outputDir,
+        format: settings.format,
+        compression: settings.compression,
+        jobs: settings.jobs,
+        retries: settings.retries,
+        emit: onEvent,
+        save,
+        failures,
+        signal: settings.signal,
+        snapshotId: snapshot.id,
+      });
+      if (settings.signal?.aborted) {
+        await save();
+        const complete = manifest.tables.filter((t) => t.state === 'complete').length;
+        throw new InterruptedError(
+          `export interrupted: ${complete} of ${manifest.tables.length} tables complete in ${settings.outputDir}; finish it with supamigrate export --resume`,
+        );
+      }
+      if (!settings.skipAuth) {
+        onEvent({ type: 'phase', phase: 'exporting the auth users' });
+        await exportAuthUsers(
+          snapshot.coordinator,
+          settings.outputDir,
+          { format: settings.format, compression: settings.compression },
+          manifest,
+          previous,
+          onEvent,
+          failures,
+        );
+      }
+      if (failures.length === 0) {
+        manifest.completedAt = new Date().toISOString();
+        manifest.integrity = manifestIntegrity(manifest);
+      }
+      try {
+        await save();
+      } catch (err) {
+        // The files are written but metadata.json does not say so: a failure with its file, and the summary.
+        manifest.completedAt = null;
+        delete manifest.integrity;
+        failures.push({
+          table: MANIFEST_FILE,
+          error: `${(err as Error).message}; the export is not recorded as complete (make room, then run supamigrate export --resume)`,
+        });
+      }
+      return done(manifest, failures);
+    } finally {
+      await snapshot.close();
     }
-    return done(manifest, failures);
-  } finally {
-    await snapshot.close();
+  } catch (err) {
+    if (created) await rmdir(settings.outputDir).catch(() => undefined);
+    throw err;
   }
 }
 

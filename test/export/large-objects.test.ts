@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportDatabase } from '../../src/export/export-database.js';
@@ -35,7 +35,14 @@ describe('export and import: large objects and sequences no column uses', () => 
     await expect(exportDatabase({ dbUrl: url, outputDir: dir, skipAuth: true })).rejects.toThrow(
       /^large objects cannot be exported: public\.docs\.file names 2 \(oid values of pg_largeobject\); give --skip-large-objects/,
     );
-    expect(await readdir(dir).catch(() => [])).not.toContain('metadata.json');
+    // The directory the refused run made is gone again (nothing left that looks like an export).
+    await expect(stat(dir)).rejects.toThrow(/ENOENT/);
+    // One that was there before stays, as it was.
+    await mkdir(dir);
+    await expect(exportDatabase({ dbUrl: url, outputDir: dir, skipAuth: true })).rejects.toThrow(
+      /large objects/,
+    );
+    expect(await readdir(dir)).toEqual([]);
     const run = await cli(['export', '--db-url', url, '-o', dir, '--skip-auth', '--dry-run']);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
