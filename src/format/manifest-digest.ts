@@ -102,7 +102,10 @@ function writtenBefore(version: string, than: string): boolean {
 
 /** A note for a complete manifest without an integrity record (one written before supamigrate had it). */
 export function integrityNote(manifest: ExportManifest, path: string): string | null {
-  return manifest.completedAt !== null && !manifest.integrity
+  if (manifest.completedAt === null)
+    // Only a complete export has the record: the files are checked against their entries alone.
+    return `${path}: the export did not finish (no completedAt, so no integrity record): each file is checked against its entry, the entries against nothing; finish it with supamigrate export --resume`;
+  return !manifest.integrity
     ? `${path} has no integrity record (written by supamigrate ${manifest.tool.version}, before it had one): its entries could not be checked against what export wrote`
     : null;
 }

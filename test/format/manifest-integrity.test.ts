@@ -139,6 +139,15 @@ describe('metadata.json integrity', () => {
     expect(dry.notes.join('\n')).toMatch(
       /has no integrity record \(written by supamigrate 0\.1\.0, before it had one\)/,
     );
+    // Marked unfinished (completedAt taken out, as a run that stopped leaves it): said in both.
+    json.tool.version = '0.2.0';
+    json.completedAt = null;
+    await writeFile(join(old, 'metadata.json'), JSON.stringify(json, null, 2));
+    const unfinished = /the export did not finish \(no completedAt, so no integrity record\)/;
+    expect((await importDatabase({ inputDir: old, targetUrl, dryRun: true })).notes.join('\n')).toMatch(
+      unfinished,
+    );
+    expect((await verify({ inputDir: old, dbUrl: sourceUrl })).notes.join('\n')).toMatch(unfinished);
   });
 
   it('verify names a source table of the exported schemas that the export does not hold', async () => {
