@@ -100,7 +100,7 @@ describe('arrays to COPY text', () => {
           expect(arrayText(json, delimiter, before)).toBe(viaParse(json, delimiter));
         },
       ),
-      { numRuns: 3000 },
+      { numRuns: 1000 },
     );
   });
 
