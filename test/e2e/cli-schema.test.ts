@@ -251,6 +251,29 @@ describe('supamigrate schema', () => {
     expect((await c.query("select to_regclass('billing.invoices') as t")).rows[0].t).toBeNull();
   }, 120_000);
 
+  it('a PostgreSQL 17 source into an older target: MAINTAIN left out, 17-only DDL found before writing', async (ctx) => {
+    const olderUrl = await createDatabase('older');
+    const older = await connectTo(olderUrl);
+    const version = (await older.query("select current_setting('server_version_num')::int as v")).rows[0].v;
+    if (version >= 170000) return ctx.skip(); // the test server is not older than the embedded 17
+    const src17 = await target.createDatabase('src17');
+    const c = await connectTo(src17);
+    await c.query(`do $r$ begin create role anon nologin; exception when duplicate_object then null; end $r$;
+      create table public.rooms (id int primary key, name text);
+      grant all on public.rooms to anon;
+      create table public.bookings (room int not null, note text, exclude using btree (room with =))
+        partition by list (room)`);
+    const run = await cli(['schema', '--db-url', src17, '--target-url', olderUrl, '--dry-run']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /MAINTAIN \(PostgreSQL 17\): not a privilege on the target's PostgreSQL 1\d: 1 grant\(s\) of it to anon left out/,
+    );
+    expect(run.stdout).not.toMatch(/grant maintain/);
+    expect(run.stderr).toMatch(
+      /exclusion constraint bookings_room_excl on partitioned table public\.bookings: PostgreSQL 1\d \(the target\) has none/,
+    );
+  }, 60_000);
+
   it('--out writes a script that creates the same objects in one transaction, without connecting to a target', async () => {
     const file = join(await tempDir('schema-out'), 'schema.sql');
     const run = await cli(['schema', '--db-url', source, '--out', file]);
