@@ -22,7 +22,7 @@ import type { SchemaSettings } from './settings.js';
 import { describeSupabaseTrigger, functionsReadingSupabase, isInternalRole } from './supabase.js';
 import type { TargetFacts } from './target.js';
 import { lacksPrivilege, leftOutPrivileges, versionProblems } from './versions.js';
-import { appExpressions, retypeUidArguments, uidArgumentPositions } from './uid-arguments.js';
+import { appExpressions, retypeUidArguments, userIdArguments, type ColumnKind } from './uid-arguments.js';
 import { columnKey, functionsToReview, textUserIdType, userIdColumns } from './user-ids.js';
 
 /** What the schema command will do and why: the statements in order, and the report of every choice. */
@@ -70,8 +70,20 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
   const typeOf = (c: RawColumn) => (userIds.has(columnKey(c.table_oid, c.name)) ? textUserIdType(c) : c.type);
 
   // With text user ids: parameters that receive auth.uid() in policies, views, defaults or checks become text.
-  const uidPositions =
-    settings.userIdType === 'text' ? uidArgumentPositions(appExpressions(source)) : new Map();
+  // So do parameters that receive a user-id column there (basejump.has_role_on_account(account_id)).
+  const columnByKey = new Map(source.columns.map((c) => [columnKey(c.table_oid, c.name), c]));
+  const columnKind: ColumnKind = (oid, column) => {
+    const c = columnByKey.get(columnKey(oid, column));
+    if (!c) return undefined;
+    return userIds.has(columnKey(oid, column)) ? 'user id' : c.type === 'uuid' ? 'uuid' : undefined;
+  };
+  const uidArguments =
+    settings.userIdType === 'text'
+      ? userIdArguments(appExpressions(source), columnKind)
+      : { positions: new Map<string, Set<number>>(), conflicts: [] };
+  report.problems.push(...uidArguments.conflicts);
+  const uidPositions = uidArguments.positions;
+  const retypedParameters = new Map<string, string[]>();
   const renamed = new Map<string, string>();
   const sig = (signature: string) => renamed.get(signature) ?? signature;
   const emitted = new Set<string>();
@@ -88,8 +100,9 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
     const retyped = positions ? retypeUidArguments(f, positions) : undefined;
     if (retyped) {
       renamed.set(f.signature, retyped.signature);
+      retypedParameters.set(f.oid, retyped.changed);
       report.userIds.push(
-        `${retyped.signature}: parameter ${retyped.changed.join(', ')} made text (callers pass it auth.uid())`,
+        `${retyped.signature}: parameter ${retyped.changed.join(', ')} made text (policies, views or checks pass it a user id: auth.uid() or a user-id column)`,
       );
     }
     add(
@@ -272,7 +285,7 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
       const t = tableOf.get(oid);
       if (t && !t.partition_of) report.userIds.push(`${shown(t.schema, t.name)}.${column}: text (a user id)`);
     }
-    report.userIds.push(...functionsToReview(source.functions));
+    report.userIds.push(...functionsToReview(source.functions, retypedParameters, sig));
   }
   for (const tr of source.supabaseTriggers) report.notMoved.push(describeSupabaseTrigger(tr));
   for (const p of source.supabasePolicies)

@@ -142,7 +142,10 @@ describe('supamigrate schema', () => {
     const schema = await cli(['schema', '--db-url', source, '--target-url', url, '--user-map', map]);
     expect(schema.code, schema.stderr + schema.stdout).toBe(0);
     expect(schema.stdout).toMatch(/billing\.invoices\.owner_id: text/);
-    expect(schema.stdout).toMatch(/public\.devices_of\(uuid\): its signature has uuid/);
+    expect(schema.stdout).toMatch(
+      /public\.devices_of\(uuid\): still takes uuid \(p_user uuid\): a call passing it a user id \(text now\) fails/,
+    );
+    expect(schema.stdout).toMatch(/public\.is_me\(text\): parameter p_user uuid made text/);
     expect(schema.stdout).toMatch(/billing\.can_see\(uuid,text\): parameter p_user uuid made text/);
     expect(schema.stdout).toMatch(/public\.user_notes\.author_id: text/);
     expect((await cli(['export', '--db-url', source, '-o', dir])).code).toBe(0);
