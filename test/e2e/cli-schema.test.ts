@@ -87,6 +87,13 @@ describe('supamigrate schema', () => {
     expect(schema.stdout).toMatch(
       /on_auth_user_created on auth\.users → public\.handle_new_user\(\) inserted into public\.user_settings at sign-up/,
     );
+    expect(schema.stdout).toMatch(
+      /avatar_uploaded on storage\.objects → public\.on_avatar_uploaded\(\) updated public\.user_settings when a file is uploaded: not created/,
+    );
+    expect(schema.stdout).toMatch(
+      /update_objects_updated_at on storage\.objects → storage\.touch_object\(\): Supabase Storage's own trigger: not created/,
+    );
+    expect(schema.stdout).not.toMatch(/storage\.objects .*(sign-up|webhook)/);
     expect(schema.stdout).toMatch(/authenticated: created NOLOGIN/);
     expect(schema.stdout).toMatch(/Schemas included: billing, public/);
     expect(schema.stdout).toMatch(
