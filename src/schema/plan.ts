@@ -21,7 +21,7 @@ import type { RawColumn, RawTable, SourceSchema } from './read-source.js';
 import type { SchemaSettings } from './settings.js';
 import { describeSupabaseTrigger, functionsReadingSupabase, isInternalRole } from './supabase.js';
 import type { TargetFacts } from './target.js';
-import { lacksPrivilege, leftOutPrivileges, versionProblems } from './versions.js';
+import { lacksPrivilege, leftOutPrivileges, newerSyntax, versionProblems } from './versions.js';
 import { appExpressions, retypeUidArguments, userIdArguments, type ColumnKind } from './uid-arguments.js';
 import { columnKey, functionsToReview, textUserIdType, userIdColumns } from './user-ids.js';
 
@@ -264,6 +264,7 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
   tooNew.push(...defaults.filter((d) => lacksPrivilege(d.privilege, target.version)));
   report.roles.push(...leftOutPrivileges(tooNew, source.version, target.version));
   report.problems.push(...versionProblems(source.constraints, tableOf, target.version));
+  report.problems.push(...newerSyntax(source, target.version));
   for (const d of defaults.filter((x) => !lacksPrivilege(x.privilege, target.version))) {
     const grantee = d.grantee === 'public' ? 'public' : quoteIdent(platform.role(d.grantee));
     const sql = `alter default privileges in schema ${quoteIdent(d.schema)} grant ${d.privilege.toLowerCase()} on ${d.objects} to ${grantee}`;

@@ -272,13 +272,17 @@ describe('supamigrate schema', () => {
       create table public.rooms (id int primary key, name text);
       grant all on public.rooms to anon;
       create table public.bookings (room int not null, note text, exclude using btree (room with =))
-        partition by list (room)`);
+        partition by list (room);
+      create view public.room_cards as select JSON_OBJECT('id': id, 'name': name) as card from public.rooms`);
     const run = await cli(['schema', '--db-url', src17, '--target-url', olderUrl, '--dry-run']);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
       /MAINTAIN \(PostgreSQL 17\): not a privilege on the target's PostgreSQL 1\d: 1 grant\(s\) of it to anon left out/,
     );
     expect(run.stdout).not.toMatch(/grant maintain/);
+    expect(run.stderr).toMatch(
+      /view public\.room_cards uses SQL of PostgreSQL 16 \(the target runs 1\d\): rewrite it in the source/,
+    );
     expect(run.stderr).toMatch(
       /exclusion constraint bookings_room_excl on partitioned table public\.bookings: PostgreSQL 1\d \(the target\) has none/,
     );
