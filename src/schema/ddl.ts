@@ -36,7 +36,7 @@ export function typeDdl(t: RawType): string {
     case 'e':
       return `create type ${name} as enum (${t.labels.map(quoteLiteral).join(', ')})`;
     case 'r':
-      return `create type ${name} as range (subtype = ${t.subtype})`;
+      return `create type ${name} as range (${t.range_options})`;
     case 'c':
       return `create type ${name} as (${t.attributes.join(', ')})`;
     case 'd': {

@@ -126,7 +126,8 @@ export const SHAPES_SQL = /* SQL */ `
            when 'd' then concat_ws(' ', pg_catalog.format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
                                    (select string_agg(pg_catalog.pg_get_constraintdef(k.oid), ' ' order by k.conname)
                                       from pg_catalog.pg_constraint k where k.contypid = t.oid))
-           when 'r' then (select pg_catalog.format_type(r.rngsubtype, null) from pg_catalog.pg_range r where r.rngtypid = t.oid)
+           when 'r' then (select concat_ws(' ', pg_catalog.format_type(r.rngsubtype, null), r.rngsubopc, r.rngcollation, r.rngsubdiff::regproc)
+                            from pg_catalog.pg_range r where r.rngtypid = t.oid)
            else (select string_agg(pg_catalog.quote_ident(a.attname) || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' order by a.attnum)
                    from pg_catalog.pg_attribute a where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped) end
     from pg_catalog.pg_type t join pg_catalog.pg_namespace n on n.oid = t.typnamespace

@@ -49,7 +49,8 @@ export interface RawType {
   default_value: string | null;
   checks: string[];
   attributes: string[];
-  subtype: string | null;
+  /** A range's `subtype = …, subtype_diff = …, multirange_type_name = …`. */
+  range_options: string | null;
   /** Oids of the functions a domain's checks or default call: created before it. */
   needs: string[];
 }

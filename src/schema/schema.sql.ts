@@ -39,7 +39,19 @@ export const TYPES_SQL = /* SQL */ `
          array(select pg_catalog.quote_ident(a.attname) || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod)
                  from pg_catalog.pg_attribute a
                 where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped order by a.attnum) as attributes,
-         (select pg_catalog.format_type(r.rngsubtype, null) from pg_catalog.pg_range r where r.rngtypid = t.oid) as subtype,
+         -- A range's options (its canonical function is left out: only C can write one, and it needs a shell type).
+         (select concat_ws(', ', 'subtype = ' || pg_catalog.format_type(r.rngsubtype, null),
+                   case when not opc.opcdefault then 'subtype_opclass = ' || pg_catalog.quote_ident(opn.nspname) || '.' || pg_catalog.quote_ident(opc.opcname) end,
+                   case when r.rngcollation <> 0 and r.rngcollation <> st.typcollation then 'collation = '
+                     || (select pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) from pg_catalog.pg_collation co
+                           join pg_catalog.pg_namespace cn on cn.oid = co.collnamespace where co.oid = r.rngcollation) end,
+                   case when r.rngsubdiff <> 0 then 'subtype_diff = ' || r.rngsubdiff::regproc::text end,
+                   'multirange_type_name = ' || pg_catalog.format_type(r.rngmultitypid, null))
+            from pg_catalog.pg_range r
+            join pg_catalog.pg_opclass opc on opc.oid = r.rngsubopc
+            join pg_catalog.pg_namespace opn on opn.oid = opc.opcnamespace
+            join pg_catalog.pg_type st on st.oid = r.rngsubtype
+           where r.rngtypid = t.oid) as range_options,
          array(select distinct d.refobjid::int8::text from pg_catalog.pg_depend d
                 where d.refclassid = 'pg_catalog.pg_proc'::regclass
                   and ((d.classid = 'pg_catalog.pg_type'::regclass and d.objid = t.oid)

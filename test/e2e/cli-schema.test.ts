@@ -237,7 +237,7 @@ describe('supamigrate schema', () => {
     const c = await connectTo(url);
     await c.query(`create schema billing;
       create table billing.customers (id uuid primary key, note text);
-      create type billing.period as range (subtype = date)`);
+      create type billing.period as range (subtype = date, subtype_diff = daterange_subdiff)`);
     const stop = await cli(['schema', '--db-url', source, '--target-url', url]);
     expect(stop.code).toBe(1);
     expect(stop.stderr).toMatch(/2 problems found before writing/);
@@ -374,6 +374,9 @@ const CATALOG_SQL = /* SQL */ `
   union all select 'internal', d.objid::regprocedure || ' of ' || pg_describe_object(d.refclassid, d.refobjid, 0)
     from pg_depend d join pg_proc p on d.classid = 'pg_proc'::regclass and p.oid = d.objid
    where d.deptype = 'i' and p.pronamespace in (select oid from app)
+  union all select 'range', r.rngtypid::regtype || ' ' || r.rngsubtype::regtype || ' ' || (select o.opcname from pg_opclass o where o.oid = r.rngsubopc) || ' '
+           || r.rngsubdiff::regproc || ' ' || r.rngmultitypid::regtype
+    from pg_range r join pg_type t on t.oid = r.rngtypid where t.typnamespace in (select oid from app)
   union all select 'statistics', pg_get_statisticsobjdef(s.oid)
     from pg_statistic_ext s where s.stxnamespace in (select oid from app)
   union all select 'column grant', c.oid::regclass || '.' || a.attname || ' ' || a.attacl::text
