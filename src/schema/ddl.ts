@@ -36,7 +36,7 @@ export function typeDdl(t: RawType): string {
     case 'e':
       return `create type ${name} as enum (${t.labels.map(quoteLiteral).join(', ')})`;
     case 'r':
-      return `create type ${name} as range (subtype = ${t.subtype})`;
+      return `create type ${name} as range (${t.range_options})`;
     case 'c':
       return `create type ${name} as (${t.attributes.join(', ')})`;
     case 'd': {
@@ -71,7 +71,10 @@ export function tableDdl(t: RawTable, columns: RawColumn[], typeOf: (c: RawColum
   const defs = columns.map((c) => {
     const parts = [quoteIdent(c.name), typeOf(c)];
     if (c.collation) parts.push(`collate ${c.collation}`);
-    if (c.identity) parts.push(`generated ${c.identity === 'a' ? 'always' : 'by default'} as identity`);
+    if (c.identity) {
+      const options = c.identity_options ? ` (${c.identity_options})` : '';
+      parts.push(`generated ${c.identity === 'a' ? 'always' : 'by default'} as identity${options}`);
+    }
     if (c.generated === 's') parts.push(`generated always as (${stripGenerated(c.default_expr)}) stored`);
     if (c.not_null) parts.push('not null');
     return parts.join(' ');

@@ -15,12 +15,14 @@ import {
   viewOrder,
   type Statement,
 } from './ddl.js';
+import { compareShapes, plannedColumns, type Shape } from './existing.js';
 import { planPlatform, type Platform } from './platform.js';
 import type { RawColumn, RawTable, SourceSchema } from './read-source.js';
 import type { SchemaSettings } from './settings.js';
 import { describeSupabaseTrigger, functionsReadingSupabase, isInternalRole } from './supabase.js';
 import type { TargetFacts } from './target.js';
-import { appExpressions, retypeUidArguments, uidArgumentPositions } from './uid-arguments.js';
+import { lacksPrivilege, leftOutPrivileges, newerSyntax, versionProblems } from './versions.js';
+import { appExpressions, retypeUidArguments, userIdArguments, type ColumnKind } from './uid-arguments.js';
 import { columnKey, functionsToReview, textUserIdType, userIdColumns } from './user-ids.js';
 
 /** What the schema command will do and why: the statements in order, and the report of every choice. */
@@ -67,7 +69,61 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
   const key = (t: { schema: string; name: string }) => relationKey(t.schema, t.name);
   const typeOf = (c: RawColumn) => (userIds.has(columnKey(c.table_oid, c.name)) ? textUserIdType(c) : c.type);
 
-  for (const t of source.types) add('types', `type ${shown(t.schema, t.name)}`, typeDdl(t), key(t));
+  // With text user ids: parameters that receive auth.uid() in policies, views, defaults or checks become text.
+  // So do parameters that receive a user-id column there (basejump.has_role_on_account(account_id)).
+  const columnByKey = new Map(source.columns.map((c) => [columnKey(c.table_oid, c.name), c]));
+  const columnKind: ColumnKind = (oid, column) => {
+    const c = columnByKey.get(columnKey(oid, column));
+    if (!c) return undefined;
+    return userIds.has(columnKey(oid, column)) ? 'user id' : c.type === 'uuid' ? 'uuid' : undefined;
+  };
+  const uidArguments =
+    settings.userIdType === 'text'
+      ? userIdArguments(appExpressions(source), columnKind)
+      : { positions: new Map<string, Set<number>>(), conflicts: [] };
+  report.problems.push(...uidArguments.conflicts);
+  const uidPositions = uidArguments.positions;
+  const retypedParameters = new Map<string, string[]>();
+  const renamed = new Map<string, string>();
+  const sig = (signature: string) => renamed.get(signature) ?? signature;
+  const emitted = new Set<string>();
+  const routine = (f: SourceSchema['functions'][number]) => {
+    if (emitted.has(f.oid)) return;
+    emitted.add(f.oid);
+    if (f.definition === null) {
+      report.notMoved.push(
+        `${f.signature}: an ordered-set or moving-mode aggregate: not created, create it by hand`,
+      );
+      return;
+    }
+    const positions = uidPositions.get(f.name.toLowerCase());
+    const retyped = positions ? retypeUidArguments(f, positions) : undefined;
+    if (retyped) {
+      renamed.set(f.signature, retyped.signature);
+      retypedParameters.set(f.oid, retyped.changed);
+      report.userIds.push(
+        `${retyped.signature}: parameter ${retyped.changed.join(', ')} made text (policies, views or checks pass it a user id: auth.uid() or a user-id column)`,
+      );
+    }
+    add(
+      'functions',
+      `${{ p: 'procedure', a: 'aggregate', f: 'function', w: 'function' }[f.kind]} ${sig(f.signature)}`,
+      retyped?.definition ?? f.definition,
+      f.signature,
+    );
+  };
+  // Functions that domains' checks and generated columns call come before them (pg_depend says which);
+  // their bodies are not checked then (check_function_bodies is off), so the tables they read may come later.
+  const movable = (f: SourceSchema['functions'][number]) => !f.uses_view && !f.reads_relations;
+  const functionByOid = new Map(source.functions.map((f) => [f.oid, f]));
+  for (const t of source.types) {
+    for (const oid of t.needs) {
+      const f = functionByOid.get(oid);
+      if (f && movable(f)) routine(f);
+    }
+    add('types', `type ${shown(t.schema, t.name)}`, typeDdl(t), key(t));
+  }
+  for (const f of source.functions.filter((f) => f.generates_columns && movable(f))) routine(f);
   for (const s of source.sequences)
     add('sequences', `sequence ${shown(s.schema, s.name)}`, sequenceDdl(s), key(s));
   const columnsOf = (t: RawTable) => source.columns.filter((c) => c.table_oid === t.oid);
@@ -79,34 +135,9 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
     const t = tableOf.get(c.table_oid)!;
     add('keys', `constraint ${c.name} on ${shown(t.schema, t.name)}`, constraintDdl(t, c), key(t));
   }
-  // With text user ids: parameters that receive auth.uid() in policies, views, defaults or checks become text.
-  const uidPositions =
-    settings.userIdType === 'text' ? uidArgumentPositions(appExpressions(source)) : new Map();
-  const renamed = new Map<string, string>();
-  const sig = (signature: string) => renamed.get(signature) ?? signature;
-  const routine = (f: SourceSchema['functions'][number]) => {
-    if (f.definition === null) {
-      report.notMoved.push(
-        `${f.signature}: an aggregate (pg_get_functiondef cannot print it): create it by hand`,
-      );
-      return;
-    }
-    const positions = uidPositions.get(f.name.toLowerCase());
-    const retyped = positions ? retypeUidArguments(f, positions) : undefined;
-    if (retyped) {
-      renamed.set(f.signature, retyped.signature);
-      report.userIds.push(
-        `${retyped.signature}: parameter ${retyped.changed.join(', ')} made text (callers pass it auth.uid())`,
-      );
-    }
-    add(
-      'functions',
-      `${f.kind === 'p' ? 'procedure' : 'function'} ${sig(f.signature)}`,
-      retyped?.definition ?? f.definition,
-      f.signature,
-    );
-  };
-  for (const f of source.functions.filter((f) => !f.uses_view)) routine(f);
+  // Aggregates after the functions they call.
+  for (const f of source.functions.filter((f) => !f.uses_view && f.kind !== 'a')) routine(f);
+  for (const f of source.functions.filter((f) => !f.uses_view && f.kind === 'a')) routine(f);
   for (const t of source.tables.filter((x) => !x.partition_of))
     for (const c of columnsOf(t).filter((c) => c.default_expr !== null && !c.identity && !c.generated))
       add('defaults', `default of ${shown(t.schema, t.name)}.${c.name}`, defaultDdl(t, c), key(t));
@@ -137,6 +168,8 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
   const relationOwner = new Map([...source.tables, ...source.views].map((r) => [r.oid, key(r)]));
   for (const i of source.indexes)
     add('indexes', `index ${shown(i.schema, i.name)}`, i.definition, relationOwner.get(i.table_oid));
+  for (const x of source.statistics)
+    add('statistics', `statistics ${shown(x.schema, x.name)}`, x.definition, relationOwner.get(x.table_oid));
   for (const c of constraints(['f'])) {
     const t = tableOf.get(c.table_oid)!;
     const object = `foreign key ${c.name} on ${shown(t.schema, t.name)}`;
@@ -210,12 +243,17 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
       `revoke execute on ${r.kind} ${r.target} from public`,
       r.target,
     );
+  const tooNew: { privilege: string; grantee: string }[] = [];
   for (const g of source.grants.map((x) => ({ ...x, target: sig(x.target) }))) {
     if (g.grantee === 'supabase_auth_admin' && g.kind === 'function')
       report.notMoved.push(
         `${g.target}: executable by supabase_auth_admin (a Supabase Auth hook): created, without that grant; configure the equivalent hook in your new provider`,
       );
     if (g.grantee !== 'public' && isInternalRole(g.grantee)) continue;
+    if (lacksPrivilege(g.privilege, target.version)) {
+      tooNew.push(g);
+      continue;
+    }
     const grantee = g.grantee === 'public' ? 'public' : platform.role(g.grantee);
     const on = g.kind === 'column' ? `column ${g.target}.${g.column_name}` : `${g.kind} ${g.target}`;
     add('grants', `grant ${g.privilege.toLowerCase()} on ${on} to ${grantee}`, grantDdl(g, grantee));
@@ -223,7 +261,11 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
   const defaults = source.defaultPrivileges.filter(
     (d) => d.grantee === 'public' || !isInternalRole(d.grantee),
   );
-  for (const d of defaults) {
+  tooNew.push(...defaults.filter((d) => lacksPrivilege(d.privilege, target.version)));
+  report.roles.push(...leftOutPrivileges(tooNew, source.version, target.version));
+  report.problems.push(...versionProblems(source.constraints, tableOf, target.version));
+  report.problems.push(...newerSyntax(source, target.version));
+  for (const d of defaults.filter((x) => !lacksPrivilege(x.privilege, target.version))) {
     const grantee = d.grantee === 'public' ? 'public' : quoteIdent(platform.role(d.grantee));
     const sql = `alter default privileges in schema ${quoteIdent(d.schema)} grant ${d.privilege.toLowerCase()} on ${d.objects} to ${grantee}`;
     add(
@@ -244,7 +286,7 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
       const t = tableOf.get(oid);
       if (t && !t.partition_of) report.userIds.push(`${shown(t.schema, t.name)}.${column}: text (a user id)`);
     }
-    report.userIds.push(...functionsToReview(source.functions));
+    report.userIds.push(...functionsToReview(source.functions, retypedParameters, sig));
   }
   for (const tr of source.supabaseTriggers) report.notMoved.push(describeSupabaseTrigger(tr));
   for (const p of source.supabasePolicies)
@@ -265,7 +307,15 @@ export function planSchema(source: SourceSchema, target: TargetFacts, settings: 
       `publication ${p.name} (${p.tables.join(', ')}): not created (logical replication${p.name === 'supabase_realtime' ? ', Supabase Realtime' : ''}): create it on the target if something subscribes`,
     );
   report.notMoved.push(...functionsReadingSupabase(source.functions));
-  return { statements: skipExisting(statements, target, settings.ifNotExists, report), report };
+  const planned = new Map(source.shapes.map((x) => [x.key, x]));
+  for (const t of source.tables) {
+    const shape = planned.get(key(t));
+    if (shape) planned.set(key(t), { ...shape, columns: plannedColumns(columnsOf(t), typeOf) });
+  }
+  return {
+    statements: skipExisting(statements, target, planned, settings.ifNotExists, report),
+    report,
+  };
 }
 
 /** `function public.f(uuid)` with the function's new signature, when it has one. */
@@ -285,24 +335,36 @@ function commentOwner(target: string): string | undefined {
 }
 
 /**
- * Objects the target has already: a problem each (the run stops), or with ifNotExists left alone with
- * everything that belongs to them (their constraints, indexes, triggers, policies, comments).
+ * Objects the target has already, each compared with the source's: without ifNotExists a problem each (the
+ * run stops); with it, identical ones are left alone with everything that belongs to them (constraints,
+ * indexes, triggers, policies, comments), and one that differs is still a problem: what the plan creates
+ * on it was written for the source's shape (a view over a column the target's table lacks).
  */
 function skipExisting(
   statements: Statement[],
   target: TargetFacts,
+  planned: Map<string, Shape>,
   ifNotExists: boolean,
   report: SchemaReport,
 ): Statement[] {
   const found = statements.filter((s) => s.owner !== undefined && target.existing.has(s.owner));
-  const heads = [...new Set(found.map((s) => found.find((f) => f.owner === s.owner)!.object))];
-  if (heads.length === 0) return statements;
-  if (!ifNotExists) {
-    report.problems.push(
-      `the target already has ${heads.length} of the objects: ${heads.join(', ')} (use --if-not-exists to create only what is missing)`,
-    );
-    return statements;
+  const owners = [...new Set(found.map((s) => s.owner!))];
+  if (owners.length === 0) return statements;
+  for (const owner of owners) {
+    const head = found.find((f) => f.owner === owner)!.object;
+    const compared = compareShapes(planned.get(owner), target.shapes.get(owner));
+    if (compared.same === false)
+      report.problems.push(
+        `${head} exists in the target and differs: ${compared.how}: drop it or make it match (--if-not-exists leaves only identical objects as they are)`,
+      );
+    else if (!ifNotExists)
+      report.problems.push(
+        `${head} exists in the target${compared.same ? ", identical to the source's" : ''}: use --if-not-exists to leave it as it is and create the rest`,
+      );
+    else
+      report.existing.push(
+        `${head}: exists in the target${compared.same ? ", identical to the source's" : ' (not compared)'}, left as it is`,
+      );
   }
-  report.existing.push(...heads.map((h) => `${h}: exists in the target, left as it is`));
-  return statements.filter((s) => !found.includes(s));
+  return ifNotExists ? statements.filter((s) => !found.includes(s)) : statements;
 }

@@ -79,7 +79,7 @@ export function planPlatform(
   for (const e of source.extensions) {
     const supabase = SUPABASE_EXTENSIONS[e.name];
     const facts = target.known ? target.extensions.get(e.name) : { installed: false, trusted: true };
-    if (supabase && !e.used_by_columns) {
+    if (supabase && e.used_by.length === 0) {
       report.extensions.push(`${e.name}: left out (${supabase})`);
     } else if (facts?.installed) {
       report.extensions.push(`${e.name}: installed in the target already`);
@@ -96,11 +96,15 @@ export function planPlatform(
         ? `it needs a superuser (${target.role} is not one, and the extension is not trusted)`
         : 'it is not available on the target server';
       const line = `extension ${e.name} (schema ${e.schema}): cannot be created: ${why}`;
-      if (e.used_by_columns)
-        report.problems.push(`${line}; application columns use its types: have it installed first`);
-      else
+      if (e.used_by.length > 0) {
+        const shown = e.used_by.slice(0, 5).join(', ');
+        const more = e.used_by.length > 5 ? ` and ${e.used_by.length - 5} more` : '';
+        report.problems.push(
+          `${line}; ${shown}${more}: have the extension installed first (as a superuser: create extension ${quoteIdent(e.name)} schema ${quoteIdent(e.schema)})`,
+        );
+      } else
         report.extensions.push(
-          `${line}; left out (no application column uses it; functions calling it will fail until it is installed)`,
+          `${line}; left out (no application object uses it; function bodies are not checked: those calling it will fail until it is installed)`,
         );
     }
   }

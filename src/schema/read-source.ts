@@ -23,6 +23,8 @@ import {
   TYPES_SQL,
   VIEWS_SQL,
 } from './schema.sql.js';
+import type { Shape } from './existing.js';
+import { EXTENSION_USERS_SQL, SERVER_VERSION_SQL, SHAPES_SQL, STATISTICS_SQL } from './objects.sql.js';
 
 /*
  * The source's application schema as rows of the catalog queries (snake_case, as the server names them),
@@ -33,7 +35,8 @@ export interface RawExtension {
   name: string;
   schema: string;
   version: string;
-  used_by_columns: boolean;
+  /** The application objects that use its members: `trigger t on table public.x uses function extensions.f()`. */
+  used_by: string[];
 }
 export interface RawType {
   oid: string;
@@ -46,7 +49,10 @@ export interface RawType {
   default_value: string | null;
   checks: string[];
   attributes: string[];
-  subtype: string | null;
+  /** A range's `subtype = …, subtype_diff = …, multirange_type_name = …`. */
+  range_options: string | null;
+  /** Oids of the functions a domain's checks or default call: created before it. */
+  needs: string[];
 }
 export interface RawSequence {
   schema: string;
@@ -86,6 +92,8 @@ export interface RawColumn {
   is_array: boolean;
   not_null: boolean;
   identity: '' | 'a' | 'd';
+  /** The identity sequence's name and options (`sequence name … start with 100 increment by 5 …`). */
+  identity_options: string | null;
   generated: '' | 's';
   default_expr: string | null;
   collation: string | null;
@@ -105,6 +113,12 @@ export interface RawIndex {
   name: string;
   definition: string;
   table_oid: string;
+}
+export interface RawStatistics {
+  schema: string;
+  name: string;
+  table_oid: string;
+  definition: string;
 }
 export interface RawView {
   oid: string;
@@ -128,6 +142,8 @@ export interface RawFunction {
   arguments: string;
   result: string | null;
   uses_view: boolean;
+  generates_columns: boolean;
+  reads_relations: boolean;
 }
 export interface RawTrigger {
   table_oid: string;
@@ -168,6 +184,8 @@ export interface RawGrant {
 }
 
 export interface SourceSchema {
+  /** server_version_num of the source (170004). */
+  version: number;
   schemas: string[];
   extensions: RawExtension[];
   types: RawType[];
@@ -176,6 +194,7 @@ export interface SourceSchema {
   columns: RawColumn[];
   constraints: RawConstraint[];
   indexes: RawIndex[];
+  statistics: RawStatistics[];
   views: RawView[];
   functions: RawFunction[];
   triggers: RawTrigger[];
@@ -197,6 +216,8 @@ export interface SourceSchema {
   publications: { name: string; tables: string[] }[];
   /** anon, authenticated, service_role: those the source has. */
   apiRoles: string[];
+  /** The shapes of the application's objects, to compare with those the target has already. */
+  shapes: Shape[];
 }
 
 /** Reads the definitions of `schemas` from the source, in one read-only transaction. */
@@ -236,9 +257,22 @@ export async function readSourceSchema(
     const companionTypes = (await rows<RawType>(TYPES_SQL, companionSchemas)).filter((t) =>
       usedTypes.has(`${t.schema}.${t.name}`),
     );
+    const extensionUsers = await rows<{ extension: string; object: string; member: string }>(
+      EXTENSION_USERS_SQL,
+    );
+    const usedBy = (extension: string) => {
+      const lines = extensionUsers.filter((u) => u.extension === extension);
+      // One line an object: a view using five operators of citext is one use.
+      return [...new Map(lines.map((u) => [u.object, `${u.object} uses ${u.member}`])).values()];
+    };
+    const version = (await client.query<{ version: number }>(SERVER_VERSION_SQL)).rows[0]!.version;
     const result: SourceSchema = {
+      version,
       schemas,
-      extensions: await rows<RawExtension>(EXTENSIONS_SQL),
+      extensions: (await client.query<Omit<RawExtension, 'used_by'>>(EXTENSIONS_SQL)).rows.map((e) => ({
+        ...e,
+        used_by: usedBy(e.name),
+      })),
       types: [...companionTypes, ...(await rows<RawType>(TYPES_SQL))],
       sequences: await rows<RawSequence>(SEQUENCES_SQL),
       tables,
@@ -248,6 +282,10 @@ export async function readSourceSchema(
         tables.map((t) => t.oid),
       ),
       indexes: await rows<RawIndex>(INDEXES_SQL, relations),
+      statistics: await rows<RawStatistics>(
+        STATISTICS_SQL,
+        appTables.map((t) => t.oid),
+      ),
       views,
       functions: await rows<RawFunction>(FUNCTIONS_SQL),
       triggers: await rows<RawTrigger>(TRIGGERS_SQL, appRelations),
@@ -265,6 +303,7 @@ export async function readSourceSchema(
       notPublic: await rows<{ kind: string; target: string }>(NOT_PUBLIC_ROUTINES_SQL),
       publications: await rows<{ name: string; tables: string[] }>(PUBLICATIONS_SQL),
       apiRoles: (await rows<{ name: string }>(SOURCE_API_ROLES_SQL, API_ROLES)).map((r) => r.name),
+      shapes: await rows<Shape>(SHAPES_SQL),
     };
     const users = (await client.query<{ oid: string | null }>(TABLE_OID_SQL, ['auth.users'])).rows[0]?.oid;
     if (users) result.authUsersColumns = await rows<RawColumn>(COLUMNS_SQL, [users]);

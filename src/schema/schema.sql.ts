@@ -7,25 +7,25 @@
  */
 
 import { KEY_COLUMNS, REFERENCED_COLUMNS } from '../catalog/catalog.sql.js';
+import { AGGREGATE_DEF, CREATED_AGGREGATE } from './objects.sql.js';
 
 /** `and not <extension member>` for an object of the given catalog (alias.oid). */
 const notExtensionMember = (catalog: string, alias: string) => /* SQL */ `
   not exists (select 1 from pg_catalog.pg_depend d
                where d.classid = '${catalog}'::regclass and d.objid = ${alias}.oid and d.deptype = 'e')`;
 
-/** Extensions, with the schema they live in and whether an application column uses one of their types. */
+/** Extensions, with the schema they live in. */
 export const EXTENSIONS_SQL = /* SQL */ `
-  select e.extname as name, n.nspname as schema, e.extversion as version,
-         exists (select 1 from pg_catalog.pg_depend d
-                   join pg_catalog.pg_type t on d.classid = 'pg_catalog.pg_type'::regclass and t.oid = d.objid
-                   join pg_catalog.pg_attribute a on a.atttypid in (t.oid, t.typarray) and a.attnum > 0
-                   join pg_catalog.pg_class c on c.oid = a.attrelid
-                   join pg_catalog.pg_namespace cn on cn.oid = c.relnamespace
-                  where d.refobjid = e.oid and d.deptype = 'e' and cn.nspname = any($1::text[])) as used_by_columns
+  select e.extname as name, n.nspname as schema, e.extversion as version
     from pg_catalog.pg_extension e
     join pg_catalog.pg_namespace n on n.oid = e.extnamespace
    where e.extname <> 'plpgsql'
    order by e.extname`;
+
+/** `and not <internal part of another object>` (a range type's constructors, pg_depend deptype 'i'). */
+const notInternal = (catalog: string, alias: string) => /* SQL */ `
+  not exists (select 1 from pg_catalog.pg_depend d
+               where d.classid = '${catalog}'::regclass and d.objid = ${alias}.oid and d.deptype = 'i')`;
 
 /** Enums, domains, composite types and ranges of the application schemas. */
 export const TYPES_SQL = /* SQL */ `
@@ -39,7 +39,24 @@ export const TYPES_SQL = /* SQL */ `
          array(select pg_catalog.quote_ident(a.attname) || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod)
                  from pg_catalog.pg_attribute a
                 where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped order by a.attnum) as attributes,
-         (select pg_catalog.format_type(r.rngsubtype, null) from pg_catalog.pg_range r where r.rngtypid = t.oid) as subtype
+         -- A range's options (its canonical function is left out: only C can write one, and it needs a shell type).
+         (select concat_ws(', ', 'subtype = ' || pg_catalog.format_type(r.rngsubtype, null),
+                   case when not opc.opcdefault then 'subtype_opclass = ' || pg_catalog.quote_ident(opn.nspname) || '.' || pg_catalog.quote_ident(opc.opcname) end,
+                   case when r.rngcollation <> 0 and r.rngcollation <> st.typcollation then 'collation = '
+                     || (select pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) from pg_catalog.pg_collation co
+                           join pg_catalog.pg_namespace cn on cn.oid = co.collnamespace where co.oid = r.rngcollation) end,
+                   case when r.rngsubdiff <> 0 then 'subtype_diff = ' || r.rngsubdiff::regproc::text end,
+                   'multirange_type_name = ' || pg_catalog.format_type(r.rngmultitypid, null))
+            from pg_catalog.pg_range r
+            join pg_catalog.pg_opclass opc on opc.oid = r.rngsubopc
+            join pg_catalog.pg_namespace opn on opn.oid = opc.opcnamespace
+            join pg_catalog.pg_type st on st.oid = r.rngsubtype
+           where r.rngtypid = t.oid) as range_options,
+         array(select distinct d.refobjid::int8::text from pg_catalog.pg_depend d
+                where d.refclassid = 'pg_catalog.pg_proc'::regclass
+                  and ((d.classid = 'pg_catalog.pg_type'::regclass and d.objid = t.oid)
+                       or (d.classid = 'pg_catalog.pg_constraint'::regclass
+                           and d.objid in (select c.oid from pg_catalog.pg_constraint c where c.contypid = t.oid)))) as needs
     from pg_catalog.pg_type t
     join pg_catalog.pg_namespace n on n.oid = t.typnamespace
    where n.nspname = any($1::text[])
@@ -92,6 +109,15 @@ export const COLUMNS_SQL = /* SQL */ `
          pg_catalog.format_type(a.atttypid, a.atttypmod) as type, t.typname as type_name,
          a.attndims > 0 or t.typcategory = 'A' as is_array,
          a.attnotnull as not_null, a.attidentity as identity, a.attgenerated as generated,
+         (select 'sequence name ' || pg_catalog.quote_ident(sn.nspname) || '.' || pg_catalog.quote_ident(sc.relname)
+                 || ' start with ' || s.seqstart || ' increment by ' || s.seqincrement || ' minvalue ' || s.seqmin
+                 || ' maxvalue ' || s.seqmax || ' cache ' || s.seqcache || case when s.seqcycle then ' cycle' else ' no cycle' end
+            from pg_catalog.pg_depend d
+            join pg_catalog.pg_sequence s on s.seqrelid = d.objid
+            join pg_catalog.pg_class sc on sc.oid = s.seqrelid
+            join pg_catalog.pg_namespace sn on sn.oid = sc.relnamespace
+           where a.attidentity <> '' and d.classid = 'pg_catalog.pg_class'::regclass and d.refclassid = 'pg_catalog.pg_class'::regclass
+             and d.refobjid = a.attrelid and d.refobjsubid = a.attnum and d.deptype = 'i') as identity_options,
          pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) as default_expr,
          case when a.attcollation <> t.typcollation and a.attcollation <> 0 then
            (select pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
@@ -146,21 +172,31 @@ export const VIEWS_SQL = /* SQL */ `
    order by c.oid`;
 
 /**
- * Functions and procedures (aggregates are listed apart: pg_get_functiondef cannot print them). `uses_view`:
- * a signature that names a view's row type, created after the views.
+ * Functions, procedures and aggregates (pg_get_functiondef cannot print those: AGGREGATE_DEF). `uses_view`:
+ * a signature that names a view's row type, created after the views. `generates_columns`: a generated
+ * column calls it, so it is created before the tables (domains that call one list it in TYPES_SQL's `needs`).
+ * `reads_relations`: a SQL-standard body (begin atomic) that names tables, parsed when created.
  */
 export const FUNCTIONS_SQL = /* SQL */ `
   select p.oid::int8 as oid, n.nspname as schema, p.proname as name, p.prokind as kind,
          p.oid::regprocedure::text as signature, p.prosrc as body,
-         case when p.prokind <> 'a' then pg_catalog.pg_get_functiondef(p.oid) end as definition,
+         case when p.prokind <> 'a' then pg_catalog.pg_get_functiondef(p.oid) else ${AGGREGATE_DEF} end as definition,
          pg_catalog.pg_get_function_identity_arguments(p.oid) as identity_args,
          pg_catalog.pg_get_function_arguments(p.oid) as arguments,
          pg_catalog.pg_get_function_result(p.oid) as result,
          exists (select 1 from pg_catalog.pg_type t join pg_catalog.pg_class rc on rc.oid = t.typrelid
-                  where rc.relkind in ('v', 'm') and (t.oid = p.prorettype or t.oid = any(p.proargtypes))) as uses_view
+                  where rc.relkind in ('v', 'm') and (t.oid = p.prorettype or t.oid = any(p.proargtypes))) as uses_view,
+         exists (select 1 from pg_catalog.pg_depend d
+                   join pg_catalog.pg_attrdef ad on ad.oid = d.objid
+                   join pg_catalog.pg_attribute a on a.attrelid = ad.adrelid and a.attnum = ad.adnum
+                  where d.classid = 'pg_catalog.pg_attrdef'::regclass and d.refclassid = 'pg_catalog.pg_proc'::regclass
+                    and d.refobjid = p.oid and a.attgenerated <> '') as generates_columns,
+         exists (select 1 from pg_catalog.pg_depend d where d.classid = 'pg_catalog.pg_proc'::regclass
+                    and d.objid = p.oid and d.refclassid = 'pg_catalog.pg_class'::regclass) as reads_relations
     from pg_catalog.pg_proc p
     join pg_catalog.pg_namespace n on n.oid = p.pronamespace
    where n.nspname = any($1::text[]) and ${notExtensionMember('pg_catalog.pg_proc', 'p')}
+     and ${notInternal('pg_catalog.pg_proc', 'p')}
    order by n.nspname, p.proname, p.oid`;
 
 /** Triggers of the given tables (not internal ones, not a partition's copy of its parent's). */
@@ -227,7 +263,7 @@ export const COMMENTS_SQL = /* SQL */ `
     from pg_catalog.pg_description d
     join pg_catalog.pg_proc p on d.classoid = 'pg_catalog.pg_proc'::regclass and p.oid = d.objoid
     join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-   where n.nspname = any($1::text[]) and p.prokind in ('f', 'p')
+   where n.nspname = any($1::text[]) and p.prokind in ('f', 'p') and ${notInternal('pg_catalog.pg_proc', 'p')}
   union all
   select 'type ' || pg_catalog.format_type(t.oid, null), d.description
     from pg_catalog.pg_description d
@@ -265,8 +301,8 @@ export const GRANTS_SQL = /* SQL */ `
     union all
     select case p.prokind when 'p' then 'procedure' else 'function' end, p.oid::regprocedure::text, null, p.proacl, p.proowner
       from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-     where n.nspname = any($1::text[]) and p.prokind in ('f', 'p')
-       and ${notExtensionMember('pg_catalog.pg_proc', 'p')}
+     where n.nspname = any($1::text[]) and (p.prokind in ('f', 'p') or ${CREATED_AGGREGATE})
+       and ${notExtensionMember('pg_catalog.pg_proc', 'p')} and ${notInternal('pg_catalog.pg_proc', 'p')}
   )
   select acl.kind, acl.target, acl.column_name,
          case when x.grantee = 0 then 'public' else (select rolname from pg_catalog.pg_roles where oid = x.grantee) end as grantee,
@@ -282,9 +318,9 @@ export const GRANTS_SQL = /* SQL */ `
 export const NOT_PUBLIC_ROUTINES_SQL = /* SQL */ `
   select case p.prokind when 'p' then 'procedure' else 'function' end as kind, p.oid::regprocedure::text as target
     from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-   where n.nspname = any($1::text[]) and p.prokind in ('f', 'p') and p.proacl is not null
+   where n.nspname = any($1::text[]) and (p.prokind in ('f', 'p') or ${CREATED_AGGREGATE}) and p.proacl is not null
      and not exists (select 1 from aclexplode(p.proacl) x where x.grantee = 0)
-     and ${notExtensionMember('pg_catalog.pg_proc', 'p')}
+     and ${notExtensionMember('pg_catalog.pg_proc', 'p')} and ${notInternal('pg_catalog.pg_proc', 'p')}
    order by 2`;
 
 /**

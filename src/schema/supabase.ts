@@ -95,27 +95,47 @@ export function minimalAuthUsers(columns: RawColumn[], idType: 'uuid' | 'text'):
   ];
 }
 
-/** A trigger on an auth or storage table, with what it did, for the report. */
+const USER_EVENTS: Record<string, [string, string]> = {
+  insert: ['at sign-up', 'user-created'],
+  update: ['when a user changes', 'user-updated'],
+  delete: ['when a user is deleted', 'user-deleted'],
+};
+const FILE_EVENTS: Record<string, string> = {
+  insert: 'when a file is uploaded',
+  update: 'when a file changes (moved, or its metadata updated)',
+  delete: 'when a file is deleted',
+};
+
+/**
+ * A trigger on an auth or storage table, with what it did, for the report. Only triggers on auth.users and
+ * auth.identities are sign-up and user hooks; Supabase's own triggers (their functions in auth or storage)
+ * are said to be Supabase's; an app's trigger on storage.objects runs when a file is uploaded or deleted.
+ */
 export function describeSupabaseTrigger(t: RawSupabaseTrigger): string {
+  const on = `${t.name} on ${t.schema}.${t.table_name} → ${t.function}`;
+  const service = t.schema === 'auth' ? 'Supabase Auth' : 'Supabase Storage';
+  if (t.function_schema === 'auth' || t.function_schema === 'storage')
+    return `${on}: ${service}'s own trigger: not created (the target has no ${service}; nothing of the app's to move)`;
+  const events = (/\b(?:before|after|instead\s+of)\s+(.*?)\s+on\s/i.exec(t.definition)?.[1] ?? '')
+    .toLowerCase()
+    .split(/\s+or\s+/)
+    .map((e) => e.split(/\s+/)[0]!)
+    .filter((e) => e in USER_EVENTS);
   const writes = [...t.body.matchAll(/\b(insert\s+into|update|delete\s+from)\s+([\w."]+)/gi)].map(
     (m) =>
-      `${m[1]!.toLowerCase().split(/\s+/)[0] === 'insert' ? 'inserted into' : m[1]!.toLowerCase().startsWith('update') ? 'updated' : 'deleted from'} ${m[2]}`,
+      `${m[1]!.toLowerCase().startsWith('insert') ? 'inserted into' : m[1]!.toLowerCase().startsWith('update') ? 'updated' : 'deleted from'} ${m[2]}`,
   );
-  const when = /\bafter\s+insert\b|\bbefore\s+insert\b/i.test(t.definition)
-    ? 'at sign-up'
-    : /\bupdate\b/i.test(t.definition)
-      ? 'when a user changes'
-      : /\bdelete\b/i.test(t.definition)
-        ? 'when a user is deleted'
-        : '';
-  const did = writes.length > 0 ? `${[...new Set(writes)].join(', ')} ${when}`.trim() : `ran ${when}`.trim();
-  const hook =
-    when === 'at sign-up'
-      ? 'user-created'
-      : when === 'when a user is deleted'
-        ? 'user-deleted'
-        : 'user-updated';
-  return `${t.name} on ${t.schema}.${t.table_name} → ${t.function} ${did}: not created (the target has no ${t.schema} server); call it from your new provider's ${hook} webhook`;
+  const did = writes.length > 0 ? [...new Set(writes)].join(', ') : 'ran';
+  if (t.schema === 'auth' && (t.table_name === 'users' || t.table_name === 'identities')) {
+    const when = events.map((e) => USER_EVENTS[e]![0]).join(' or ');
+    const hooks = events.map((e) => USER_EVENTS[e]![1]).join(' and ');
+    return `${on} ${did} ${when}: not created (the target has no auth server); call it from your new provider's ${hooks || 'user'} webhook`;
+  }
+  if (t.schema === 'storage' && t.table_name === 'objects') {
+    const when = events.map((e) => FILE_EVENTS[e]!).join(' or ');
+    return `${on} ${did} ${when}: not created (the target has no ${service}); run it where files are stored now`;
+  }
+  return `${on} ${did} on ${events.join(' or ')} of ${t.schema}.${t.table_name} (${service}'s table): not created (the target has no ${service}); review what it did`;
 }
 
 /** Functions that read or write auth.* or storage.* tables (not the auth.uid()-style helpers). */

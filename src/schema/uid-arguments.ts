@@ -30,11 +30,47 @@ export function splitTopLevel(text: string): string[] {
 }
 
 const UID_ARGUMENT = /^\(?\s*(?:select\s+)?auth\.uid\(\)(?:\s+as\s+uid)?\s*\)?$/i;
+/** A column as pg_get_expr prints it in a policy or check: `account_id`, `invitations.account_id`. */
+const COLUMN_ARGUMENT = /^(?:"?([\w$]+)"?\.)?"?([\w$]+)"?$/;
 
-/** Function names (lower case, unqualified) called with auth.uid() as an argument, with those positions. */
-export function uidArgumentPositions(expressions: readonly string[]): Map<string, Set<number>> {
-  const found = new Map<string, Set<number>>();
-  for (const text of expressions) {
+/** An expression the app passes values to its functions in, with the table whose columns it names. */
+export interface AppExpression {
+  text: string;
+  /** The policy's or check's table: its bare column names are its columns. */
+  table?: { oid: string; name: string };
+  /** Where it is, for the report: `policy "x" on basejump.accounts`. */
+  where?: string;
+}
+
+/** What a column passed as an argument is: a user id (text on the target), another uuid, or neither. */
+export type ColumnKind = (tableOid: string, column: string) => 'user id' | 'uuid' | undefined;
+
+export interface UserIdArguments {
+  /** Function names (lower case, unqualified) with the argument positions that receive a user id. */
+  positions: Map<string, Set<number>>;
+  /** Positions that receive a user id in one call and another uuid in another: they cannot be both. */
+  conflicts: string[];
+}
+
+/**
+ * The positions at which the app passes its functions a user id, which is text on the target: auth.uid(),
+ * or a user-id column of the expression's table (`basejump.has_role_on_account(account_id)` in a policy
+ * on basejump.account_user when account_id is a user-id column). A position that receives a user id in
+ * one call and a uuid column that stays uuid in another is a conflict.
+ */
+export function userIdArguments(
+  expressions: readonly (string | AppExpression)[],
+  columnKind: ColumnKind = () => undefined,
+): UserIdArguments {
+  const users = new Map<string, Map<number, string[]>>();
+  const uuids = new Map<string, Map<number, string[]>>();
+  const note = (into: typeof users, name: string, i: number, what: string) => {
+    const at = into.get(name) ?? new Map<number, string[]>();
+    at.set(i, [...(at.get(i) ?? []), what]);
+    into.set(name, at);
+  };
+  for (const e of expressions) {
+    const { text, table, where } = typeof e === 'string' ? { text: e } : e;
     for (const m of text.matchAll(/([\w$"]+)\s*\(/g)) {
       const open = m.index + m[0].length - 1;
       let depth = 0;
@@ -44,23 +80,64 @@ export function uidArgumentPositions(expressions: readonly string[]): Map<string
         else if (text[i] === ')' && --depth === 0) close = i;
       }
       if (close < 0) continue;
+      const name = m[1]!.replace(/"/g, '').toLowerCase();
       splitTopLevel(text.slice(open + 1, close)).forEach((arg, i) => {
-        if (!UID_ARGUMENT.test(arg)) return;
-        const name = m[1]!.replace(/"/g, '').toLowerCase();
-        found.set(name, (found.get(name) ?? new Set()).add(i));
+        if (UID_ARGUMENT.test(arg))
+          return note(users, name, i, `${where ?? 'an expression'} passes auth.uid()`);
+        const col = COLUMN_ARGUMENT.exec(arg);
+        if (!col || !table || (col[1] !== undefined && col[1] !== table.name)) return;
+        const kind = columnKind(table.oid, col[2]!);
+        if (kind === 'user id') note(users, name, i, `${where ?? 'an expression'} passes user id ${col[2]}`);
+        else if (kind === 'uuid')
+          note(uuids, name, i, `${where ?? 'an expression'} passes uuid column ${col[2]}`);
       });
     }
   }
-  return found;
+  const positions = new Map([...users].map(([name, at]) => [name, new Set(at.keys())]));
+  const conflicts: string[] = [];
+  for (const [name, at] of users)
+    for (const [i, why] of at) {
+      const other = uuids.get(name)?.get(i);
+      if (other)
+        conflicts.push(
+          `${name}(): argument ${i + 1} is a user id (text on the target) where ${why[0]}, and a uuid where ${other[0]}: that column holds user ids too? add it to --user-columns; else give the function two versions by hand`,
+        );
+    }
+  return { positions, conflicts };
 }
 
-/** The expressions in which the app may pass auth.uid() to its functions. */
-export function appExpressions(source: SourceSchema): string[] {
+/** Function names (lower case, unqualified) called with auth.uid() as an argument, with those positions. */
+export const uidArgumentPositions = (expressions: readonly string[]): Map<string, Set<number>> =>
+  userIdArguments(expressions).positions;
+
+/** The expressions in which the app may pass user ids to its functions. */
+export function appExpressions(source: SourceSchema): AppExpression[] {
+  const tables = new Map(source.tables.map((t) => [t.oid, t]));
+  const on = (oid: string) => {
+    const t = tables.get(oid);
+    return t ? { table: { oid, name: t.name }, at: `${t.schema}.${t.name}` } : { at: '?' };
+  };
   return [
-    ...source.policies.flatMap((p) => [p.using_expr ?? '', p.check_expr ?? '']),
-    ...source.views.map((v) => v.definition),
-    ...source.columns.map((c) => c.default_expr ?? ''),
-    ...source.constraints.filter((c) => c.type === 'c').map((c) => c.definition),
+    ...source.policies.flatMap((p) =>
+      [p.using_expr, p.check_expr].map((text) => ({
+        text: text ?? '',
+        table: on(p.table_oid).table,
+        where: `policy "${p.name}" on ${on(p.table_oid).at}`,
+      })),
+    ),
+    ...source.views.map((v) => ({ text: v.definition, where: `view ${v.schema}.${v.name}` })),
+    ...source.columns.map((c) => ({
+      text: c.default_expr ?? '',
+      ...(c.generated ? { table: on(c.table_oid).table } : {}),
+      where: `${c.generated ? 'generated column' : 'the default of'} ${on(c.table_oid).at}.${c.name}`,
+    })),
+    ...source.constraints
+      .filter((c) => c.type === 'c')
+      .map((c) => ({
+        text: c.definition,
+        table: on(c.table_oid).table,
+        where: `check ${c.name} on ${on(c.table_oid).at}`,
+      })),
   ];
 }
 

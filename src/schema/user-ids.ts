@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { RawColumn, RawFunction, SourceSchema } from './read-source.js';
+import { splitTopLevel } from './uid-arguments.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -80,13 +81,30 @@ const quote = (name: string) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${n
 /** The type a user-id column gets: text (text[] for an array of ids). */
 export const textUserIdType = (c: RawColumn) => (c.is_array || c.type.endsWith('[]') ? 'text[]' : 'text');
 
-/** Functions whose signatures take or return uuid, or that call auth.uid() (it returns text now). */
-export function functionsToReview(functions: RawFunction[]): string[] {
+/**
+ * Functions whose signatures still take or return uuid (parameters not made text: `retyped` has those that
+ * were, by oid), or that call auth.uid() (it returns text now): what to review, and why.
+ */
+export function functionsToReview(
+  functions: RawFunction[],
+  retyped: Map<string, string[]> = new Map(),
+  signature: (old: string) => string = (old) => old,
+): string[] {
   return functions.flatMap((f) => {
     const reasons: string[] = [];
-    if (/\buuid\b/.test(f.identity_args) || /\buuid\b/.test(f.result ?? ''))
-      reasons.push('its signature has uuid: if that is a user id, it is text now');
+    const changed = retyped.get(f.oid) ?? [];
+    const uuids = splitTopLevel(f.arguments)
+      .filter((a) => /(^|\s)uuid(\s+default\b.*)?$/i.test(a) && !changed.includes(a))
+      .map((a) => a.replace(/\s+default\b.*$/i, ''));
+    if (uuids.length > 0)
+      reasons.push(
+        `still takes uuid (${uuids.join(', ')}): a call passing it a user id (text now) fails; if it is one, change the parameter to text by hand (create or replace the function after this step)`,
+      );
+    if (/\buuid\b/.test(f.result ?? ''))
+      reasons.push(
+        'still returns uuid: if that is a user id (text now), returning one fails; change the return type to text by hand',
+      );
     if (/\bauth\.uid\s*\(/i.test(f.body)) reasons.push('it calls auth.uid(), which returns text now');
-    return reasons.length > 0 ? [`${f.signature}: ${reasons.join('; ')}`] : [];
+    return reasons.length > 0 ? [`${signature(f.signature)}: ${reasons.join('; ')}`] : [];
   });
 }

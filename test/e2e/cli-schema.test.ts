@@ -87,6 +87,13 @@ describe('supamigrate schema', () => {
     expect(schema.stdout).toMatch(
       /on_auth_user_created on auth\.users → public\.handle_new_user\(\) inserted into public\.user_settings at sign-up/,
     );
+    expect(schema.stdout).toMatch(
+      /avatar_uploaded on storage\.objects → public\.on_avatar_uploaded\(\) updated public\.user_settings when a file is uploaded: not created/,
+    );
+    expect(schema.stdout).toMatch(
+      /update_objects_updated_at on storage\.objects → storage\.touch_object\(\): Supabase Storage's own trigger: not created/,
+    );
+    expect(schema.stdout).not.toMatch(/storage\.objects .*(sign-up|webhook)/);
     expect(schema.stdout).toMatch(/authenticated: created NOLOGIN/);
     expect(schema.stdout).toMatch(/Schemas included: billing, public/);
     expect(schema.stdout).toMatch(
@@ -142,7 +149,10 @@ describe('supamigrate schema', () => {
     const schema = await cli(['schema', '--db-url', source, '--target-url', url, '--user-map', map]);
     expect(schema.code, schema.stderr + schema.stdout).toBe(0);
     expect(schema.stdout).toMatch(/billing\.invoices\.owner_id: text/);
-    expect(schema.stdout).toMatch(/public\.devices_of\(uuid\): its signature has uuid/);
+    expect(schema.stdout).toMatch(
+      /public\.devices_of\(uuid\): still takes uuid \(p_user uuid\): a call passing it a user id \(text now\) fails/,
+    );
+    expect(schema.stdout).toMatch(/public\.is_me\(text\): parameter p_user uuid made text/);
     expect(schema.stdout).toMatch(/billing\.can_see\(uuid,text\): parameter p_user uuid made text/);
     expect(schema.stdout).toMatch(/public\.user_notes\.author_id: text/);
     expect((await cli(['export', '--db-url', source, '-o', dir])).code).toBe(0);
@@ -188,10 +198,10 @@ describe('supamigrate schema', () => {
       'service_role=app_service',
     ]);
     expect(weak.code).toBe(1);
-    expect(weak.stdout).toMatch(
+    expect(weak.stderr).toMatch(
       /role app_service \(for service_role, --role-map\) does not exist in the target and schema_weak may not create roles/,
     );
-    expect(weak.stdout).toMatch(/--role-map/);
+    expect(weak.stderr).toMatch(/--role-map/);
     noStack(weak.stderr);
     expect(weak.stdout + weak.stderr).not.toContain('weak-pw');
     const check = await connectTo(target.url('weak_db'));
@@ -201,14 +211,20 @@ describe('supamigrate schema', () => {
     await c.connect();
     await c.query('create database owner_db');
     await c.end();
-    const ok = await cli([
-      'schema',
-      '--db-url',
-      source,
-      '--target-url',
-      as('schema_owner', 'owner-pw', 'owner_db'),
-    ]);
+    // A trigger calls moddatetime(), which only a superuser may install: found before anything is written.
+    const ownerUrl = as('schema_owner', 'owner-pw', 'owner_db');
+    const blocked = await cli(['schema', '--db-url', source, '--target-url', ownerUrl]);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toMatch(
+      /extension moddatetime \(schema extensions\): cannot be created: .*; trigger customers_updated_at on table billing\.customers uses function extensions\.moddatetime\(\): have the extension installed first \(as a superuser: create extension "moddatetime" schema "extensions"\)/,
+    );
+    const owned = await connectTo(target.url('owner_db'));
+    expect((await owned.query("select to_regclass('billing.invoices') as t")).rows[0].t).toBeNull();
+    await owned.query('create schema extensions authorization schema_owner');
+    await owned.query('create extension moddatetime schema extensions');
+    const ok = await cli(['schema', '--db-url', source, '--target-url', ownerUrl]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/moddatetime: installed in the target already/);
     expect(ok.stdout).toMatch(
       /extension pg_buffercache \(schema extensions\): cannot be created: it needs a superuser \(schema_owner is not one, and the extension is not trusted\); left out/,
     );
@@ -219,24 +235,58 @@ describe('supamigrate schema', () => {
   it('a target that has some of the objects: the differences, and nothing written; --if-not-exists creates the rest', async () => {
     const url = await target.createDatabase('partial');
     const c = await connectTo(url);
-    await c.query('create schema billing; create table billing.customers (id uuid primary key)');
+    await c.query(`create schema billing;
+      create table billing.customers (id uuid primary key, note text);
+      create type billing.period as range (subtype = date, subtype_diff = daterange_subdiff)`);
     const stop = await cli(['schema', '--db-url', source, '--target-url', url]);
     expect(stop.code).toBe(1);
-    expect(stop.stdout).toMatch(/the target already has 1 of the objects: table billing\.customers/);
+    expect(stop.stderr).toMatch(/2 problems found before writing/);
+    expect(stop.stderr).toMatch(
+      /table billing\.customers exists in the target and differs: column\(s\) user_id, email, created_by, updated_at missing, column\(s\) note extra \(not in the source\)/,
+    );
+    expect(stop.stderr).toMatch(/type billing\.period exists in the target, identical to the source's/);
     expect((await c.query("select to_regclass('billing.invoices') as t")).rows[0].t).toBeNull();
-    const dry = await cli([
-      'schema',
-      '--db-url',
-      source,
-      '--target-url',
-      url,
-      '--if-not-exists',
-      '--dry-run',
-    ]);
-    expect(dry.code).toBe(0);
+    // --if-not-exists leaves identical objects alone, not one that differs (a view may need its columns).
+    const args = ['schema', '--db-url', source, '--target-url', url, '--if-not-exists', '--dry-run'];
+    const refused = await cli(args);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/a problem found before writing .*\n.*table billing\.customers exists/);
+    await c.query('drop table billing.customers');
+    const dry = await cli(args);
+    expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/create table "billing"\."invoices"/);
+    expect(dry.stdout).toMatch(
+      /type billing\.period: exists in the target, identical to the source's, left as it is/,
+    );
     expect((await c.query("select to_regclass('billing.invoices') as t")).rows[0].t).toBeNull();
   }, 120_000);
+
+  it('a PostgreSQL 17 source into an older target: MAINTAIN left out, 17-only DDL found before writing', async (ctx) => {
+    const olderUrl = await createDatabase('older');
+    const older = await connectTo(olderUrl);
+    const version = (await older.query("select current_setting('server_version_num')::int as v")).rows[0].v;
+    if (version >= 170000) return ctx.skip(); // the test server is not older than the embedded 17
+    const src17 = await target.createDatabase('src17');
+    const c = await connectTo(src17);
+    await c.query(`do $r$ begin create role anon nologin; exception when duplicate_object then null; end $r$;
+      create table public.rooms (id int primary key, name text);
+      grant all on public.rooms to anon;
+      create table public.bookings (room int not null, note text, exclude using btree (room with =))
+        partition by list (room);
+      create view public.room_cards as select JSON_OBJECT('id': id, 'name': name) as card from public.rooms`);
+    const run = await cli(['schema', '--db-url', src17, '--target-url', olderUrl, '--dry-run']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /MAINTAIN \(PostgreSQL 17\): not a privilege on the target's PostgreSQL 1\d: 1 grant\(s\) of it to anon left out/,
+    );
+    expect(run.stdout).not.toMatch(/grant maintain/);
+    expect(run.stderr).toMatch(
+      /view public\.room_cards uses SQL of PostgreSQL 16 \(the target runs 1\d\): rewrite it in the source/,
+    );
+    expect(run.stderr).toMatch(
+      /exclusion constraint bookings_room_excl on partitioned table public\.bookings: PostgreSQL 1\d \(the target\) has none/,
+    );
+  }, 60_000);
 
   it('--out writes a script that creates the same objects in one transaction, without connecting to a target', async () => {
     const file = join(await tempDir('schema-out'), 'schema.sql');
@@ -265,7 +315,7 @@ describe('supamigrate schema', () => {
       const c = await connectTo(url);
       await c.query(await readFile(new URL('../../fixtures/supabase-auth.sql', import.meta.url), 'utf8'));
       await c.query('create schema extensions');
-      for (const e of ['citext', 'uuid-ossp', 'pgcrypto'])
+      for (const e of ['citext', 'uuid-ossp', 'pgcrypto', 'moddatetime'])
         await c.query(`create extension "${e}" with schema extensions`);
     }
     const restore = await connectTo(a);
@@ -291,7 +341,10 @@ describe('supamigrate schema', () => {
   }, 120_000);
 });
 
-/** Columns, constraints, indexes, policies, triggers, views, functions and RLS of public and billing. */
+/**
+ * Columns, constraints, indexes, policies, triggers, views, functions (a range type's constructors its own),
+ * aggregates, sequences (identity options too), extended statistics and RLS of public and billing.
+ */
 const CATALOG_SQL = /* SQL */ `
   with app as (select oid from pg_namespace where nspname in ('public', 'billing'))
   select 'column' as kind, c.oid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' '
@@ -311,7 +364,21 @@ const CATALOG_SQL = /* SQL */ `
   union all select 'view', c.oid::regclass || ' ' || pg_get_viewdef(c.oid)
     from pg_class c where c.relnamespace in (select oid from app) and c.relkind in ('v', 'm')
   union all select 'function', pg_get_functiondef(p.oid)
-    from pg_proc p where p.pronamespace in (select oid from app)
+    from pg_proc p where p.pronamespace in (select oid from app) and p.prokind <> 'a'
+  union all select 'aggregate', a.aggfnoid::regprocedure || ' ' || a.aggtransfn::regproc || ' '
+           || format_type(a.aggtranstype, null) || ' ' || coalesce(a.agginitval, 'null')
+    from pg_aggregate a join pg_proc p on p.oid = a.aggfnoid where p.pronamespace in (select oid from app)
+  union all select 'sequence', s.seqrelid::regclass || ' ' || format_type(s.seqtypid, null) || ' ' || s.seqstart || ' '
+           || s.seqincrement || ' ' || s.seqmin || ' ' || s.seqmax || ' ' || s.seqcache || ' ' || s.seqcycle
+    from pg_sequence s join pg_class c on c.oid = s.seqrelid where c.relnamespace in (select oid from app)
+  union all select 'internal', d.objid::regprocedure || ' of ' || pg_describe_object(d.refclassid, d.refobjid, 0)
+    from pg_depend d join pg_proc p on d.classid = 'pg_proc'::regclass and p.oid = d.objid
+   where d.deptype = 'i' and p.pronamespace in (select oid from app)
+  union all select 'range', r.rngtypid::regtype || ' ' || r.rngsubtype::regtype || ' ' || (select o.opcname from pg_opclass o where o.oid = r.rngsubopc) || ' '
+           || r.rngsubdiff::regproc || ' ' || r.rngmultitypid::regtype
+    from pg_range r join pg_type t on t.oid = r.rngtypid where t.typnamespace in (select oid from app)
+  union all select 'statistics', pg_get_statisticsobjdef(s.oid)
+    from pg_statistic_ext s where s.stxnamespace in (select oid from app)
   union all select 'column grant', c.oid::regclass || '.' || a.attname || ' ' || a.attacl::text
     from pg_attribute a join pg_class c on c.oid = a.attrelid
    where c.relnamespace in (select oid from app) and a.attacl is not null

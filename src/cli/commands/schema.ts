@@ -103,7 +103,17 @@ async function runSchema(flags: SchemaFlags): Promise<number> {
     if (result.dryRun) process.stdout.write(result.script);
     printReport(result, flags);
   }
+  printProblems(result.report.problems);
   return result.report.problems.length > 0 ? EXIT_FAILED : 0;
+}
+
+/** Problems go to stderr, as other commands' errors do: one line each, all at once. */
+function printProblems(problems: string[]): void {
+  if (problems.length === 0) return;
+  console.error(
+    `supamigrate: ${problems.length === 1 ? 'a problem' : `${problems.length} problems`} found before writing (nothing was written):`,
+  );
+  for (const p of problems) console.error(`  - ${p}`);
 }
 
 function printReport(result: SchemaResult, flags: SchemaFlags): void {
@@ -120,7 +130,6 @@ function printReport(result: SchemaResult, flags: SchemaFlags): void {
   section(`User ids (${result.userIdType})`, r.userIds);
   section('Not moved, or to do by hand', r.notMoved);
   section('Already in the target', r.existing);
-  section('Problems (nothing was written)', r.problems);
   const count = result.statements.length;
   if (r.problems.length > 0) return;
   if (result.written) console.log(`\nCreated: ${count} statements in one transaction.`);
