@@ -103,6 +103,43 @@ export async function deferIndexes(
 }
 
 /**
+ * Records and drops foreign keys closing a cycle (a role that may not set session_replication_role loads
+ * with foreign keys checked), in one transaction; they are added back with the table's other set-aside
+ * definitions after the load. Their definitions are read with an empty search_path, so the referenced
+ * table is named with its schema whatever the path of the run that adds them back.
+ */
+export async function deferForeignKeys(
+  client: pg.Client,
+  keys: readonly { table: { schema: string; name: string }; name: string }[],
+): Promise<void> {
+  if (keys.length === 0) return;
+  await client.query('BEGIN');
+  try {
+    await client.query(`SELECT pg_catalog.set_config('search_path', '', true)`);
+    for (const { table, name } of keys) {
+      const { rows } = await client.query<{ definition: string; comment: string | null }>(
+        `SELECT pg_catalog.pg_get_constraintdef(k.oid) AS definition,
+                pg_catalog.obj_description(k.oid, 'pg_constraint') AS comment
+           FROM pg_catalog.pg_constraint k WHERE k.conrelid = $1::regclass AND k.conname = $2 AND k.contype = 'f'`,
+        [qualifiedName(table), name],
+      );
+      if (rows.length === 0) continue;
+      await client.query(
+        `INSERT INTO ${DEFERRED_TABLE} (schema, "table", name, position, kind, definition, comment)
+         SELECT $1, $2, $3, coalesce(max(position) + 1, 0), 'constraint', $4, $5
+           FROM ${DEFERRED_TABLE} WHERE schema = $1 AND "table" = $2`,
+        [table.schema, table.name, name, rows[0]!.definition, rows[0]!.comment],
+      );
+      await client.query(`ALTER TABLE ${qualifiedName(table)} DROP CONSTRAINT ${quoteIdent(name)}`);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
  * Creates again what was set aside for `table` (by this run or one that died), and forgets the records,
  * in one transaction. Returns the names created; throws with the one that failed (the records are kept).
  */

@@ -29,7 +29,7 @@ import { resumePoint } from './resume.js';
 import { loadTables } from './run-loads.js';
 import { deferTableIndexes } from './index-steps.js';
 import { afterLoad } from './after-load.js';
-import { DEFERRED_TABLE } from './deferred-indexes.js';
+import { canDefer, deferForeignKeys, DEFERRED_TABLE } from './deferred-indexes.js';
 import { parseImportSettings, type ImportOptions, type ImportSettings } from './settings.js';
 import { openConnections, truncateTables } from './target-steps.js';
 import { checkUserColumns, scanUserColumns, UserIdRewriter } from './user-columns.js';
@@ -86,6 +86,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     const checked = await checkBeforeWriting(coordinator, settings, manifest, resume.toLoad, userColumns, {
       partial: new Set(resume.committed.map((c) => `${c.schema}\u0000${c.table}`)),
       imported: selected,
+      setAsideCycleKeys: canDefer(progress, settings.onConflict),
     });
     checked.problems.unshift(...mapping.problems, ...resume.problems);
     checked.pre.notes.unshift(...mapping.notes, ...resume.notes, ...progressNotes(progress, settings.resume));
@@ -178,6 +179,11 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       if (settings.truncate) emit({ type: 'phase', phase: 'truncating the target tables' });
       await truncateTables(coordinator, settings.truncate ? pre.tables : [], progress, resume.stale);
       const setAside = await deferTableIndexes(coordinator, settings, progress, pre.tables, resume.committed);
+      // After the indexes: a table a cycle's key references keeps its own key (the foreign key needs it).
+      await deferForeignKeys(
+        coordinator,
+        pre.cycleKeys.map((k) => ({ table: k.table.target, name: k.name })),
+      );
       if (setAside > 0) {
         const message = `indexes and key constraints of ${setAside} empty table(s) are built after their data (recorded in ${DEFERRED_TABLE} in the target until they are)`;
         result.notes.push(message);
@@ -259,7 +265,11 @@ async function checkBeforeWriting(
   manifest: Pick<ExportManifest, 'brokenForeignKeys' | 'format'>,
   toLoad: ManifestTable[],
   userColumns: UserColumn[],
-  references: { partial: ReadonlySet<string>; imported: readonly ManifestTable[] },
+  references: {
+    partial: ReadonlySet<string>;
+    imported: readonly ManifestTable[];
+    setAsideCycleKeys: boolean;
+  },
 ) {
   const fileCheck = checkExportFiles(
     settings.inputDir,

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { DEFERRED_TABLE } from './deferred-indexes.js';
 import type { BrokenEdge } from '../catalog/dependency-order.js';
 import { readCatalog } from '../catalog/read-catalog.js';
 import type { TableInfo } from '../catalog/types.js';
@@ -24,6 +25,8 @@ export interface TablePlan {
 
 export interface ImportPreflight {
   tables: TablePlan[];
+  /** Foreign keys closing a cycle, dropped for the load and added back after it (owner, no replica mode). */
+  cycleKeys: { table: TablePlan; name: string }[];
   triggerMode: TriggerMode;
   role: string;
   /** Everything that stops the import; all of it is reported at once. */
@@ -36,6 +39,8 @@ export interface PreflightOptions {
   onConflict: 'error' | 'skip';
   /** The export's broken cycle edges (metadata.json). */
   brokenForeignKeys: readonly BrokenEdge[];
+  /** Whether foreign keys closing a cycle may be set aside for the load (progress kept in the target). */
+  setAsideCycleKeys?: boolean;
   /** Split tables an earlier run loaded in part (--resume finishes them): not empty, by design. */
   partial?: ReadonlySet<string>;
   /** Every table of the import, those an earlier run loaded too (foreign keys into them resolve). */
@@ -161,21 +166,29 @@ export async function preflight(
       );
     }
   }
+  const cycleKeys: ImportPreflight['cycleKeys'] = [];
   if (triggerMode === 'disable-user-triggers') {
-    // Foreign keys are checked in this mode, so a table cannot load before a table it references.
+    // Foreign keys are checked in this mode, so a table cannot load before a table it references: the
+    // owner drops the key closing a cycle for the load and adds it back after (which checks every row).
     for (const edge of options.brokenForeignKeys) {
       const from = tables.find((t) => t.entry.schema === edge.schema && t.entry.name === edge.table);
       const to = tables.some(
         (t) => t.entry.schema === edge.references.schema && t.entry.name === edge.references.table,
       );
-      if (from && to && from.target.foreignKeys.some((fk) => fk.name === edge.foreignKey)) {
+      if (!from || !to || !from.target.foreignKeys.some((fk) => fk.name === edge.foreignKey)) continue;
+      if (options.setAsideCycleKeys && access.get(from.target.oid)!.owner) {
+        cycleKeys.push({ table: from, name: edge.foreignKey });
+        notes.push(
+          `${displayName(from.entry)}: foreign key ${edge.foreignKey} closes a cycle with ${displayName({ schema: edge.references.schema, name: edge.references.table })}: dropped for the load and added back after it, which checks every row (recorded in ${DEFERRED_TABLE} in the target until it is)`,
+        );
+      } else {
         problems.push(
-          `${displayName(from.entry)}: foreign key ${edge.foreignKey} closes a cycle with ${displayName({ schema: edge.references.schema, name: edge.references.table })}, which cannot load while foreign keys are checked; import as a role that may SET session_replication_role (a superuser, or GRANT SET ON PARAMETER session_replication_role), or drop the foreign key for the import and add it back after`,
+          `${displayName(from.entry)}: foreign key ${edge.foreignKey} closes a cycle with ${displayName({ schema: edge.references.schema, name: edge.references.table })}, which cannot load while foreign keys are checked; import as the table's owner, or as a role that may SET session_replication_role (a superuser, or GRANT SET ON PARAMETER session_replication_role), or drop the foreign key for the import and add it back after`,
         );
       }
     }
   }
-  return { tables, triggerMode, role: role.name, problems, notes };
+  return { tables, cycleKeys, triggerMode, role: role.name, problems, notes };
 }
 
 /** Whether this role may SET session_replication_role (superusers, or GRANT SET ON PARAMETER in PG 15+). */
