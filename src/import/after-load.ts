@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { qualifiedName } from '../pg/sql.js';
 import { readCatalog } from '../catalog/read-catalog.js';
 import { describeError } from '../errors.js';
 import type { ExportManifest, ManifestTable } from '../format/manifest.js';
@@ -75,7 +76,10 @@ async function steps(client: pg.Client, ctx: AfterLoadContext): Promise<void> {
   const oids = pre.tables
     .filter((t) => loadedNow.has(`${t.entry.schema}\u0000${t.entry.name}`))
     .map((t) => t.target.oid);
-  result.violations = await checkForeignKeys(client, await foreignKeysTouching(client, oids));
+  const keys = await foreignKeysTouching(client, oids);
+  result.violations = await withForcedRlsLifted(client, pre, (inTransaction) =>
+    checkForeignKeys(client, keys, inTransaction),
+  );
   emit({ type: 'phase', phase: 'setting sequences' });
   await setSequencesOn(client, pre, ctx.alreadyLoaded, result);
   const notes: string[] = [];
@@ -122,5 +126,27 @@ async function setSequencesOn(
         error: `cannot reset its sequences: ${describeError(err)}`,
       });
     }
+  }
+}
+
+/**
+ * Runs `check` with FORCE ROW LEVEL SECURITY lifted from the tables whose loads lifted it (the owner's
+ * check must see every row, as the loads did), in a transaction that is rolled back: FORCE is never off
+ * outside it.
+ */
+async function withForcedRlsLifted<T>(
+  client: pg.Client,
+  pre: ImportPreflight,
+  check: (inTransaction: boolean) => Promise<T>,
+): Promise<T> {
+  const forced = pre.tables.filter((t) => t.liftForcedRls);
+  if (forced.length === 0) return check(false);
+  await client.query('BEGIN');
+  try {
+    for (const t of forced)
+      await client.query(`ALTER TABLE ${qualifiedName(t.target)} NO FORCE ROW LEVEL SECURITY`);
+    return await check(true);
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
   }
 }

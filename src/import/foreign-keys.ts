@@ -111,6 +111,8 @@ export const foreignKeyLabel = (fk: TargetForeignKey) => `${displayName(fk.from)
 export async function checkForeignKeys(
   client: pg.Client,
   keys: readonly TargetForeignKey[],
+  /** Run inside a transaction: each check in a savepoint, so one that fails leaves the others running. */
+  inTransaction = false,
 ): Promise<ForeignKeyViolation[]> {
   const violations: ForeignKeyViolation[] = [];
   for (const fk of keys) {
@@ -120,6 +122,7 @@ export async function checkForeignKeys(
       references: `${displayName(fk.to)} (${fk.to.columns.join(', ')})`,
     };
     try {
+      if (inTransaction) await client.query('SAVEPOINT supamigrate_fk');
       const counted = await client.query<{ n: string }>(violationSql(fk, 'count(*)::int8 AS n'));
       const count = Number(counted.rows[0]!.n);
       if (count === 0) continue;
@@ -129,6 +132,7 @@ export async function checkForeignKeys(
       );
       violations.push({ ...base, count, examples: examples.rows.map((r) => `(${r.k})`) });
     } catch (err) {
+      if (inTransaction) await client.query('ROLLBACK TO SAVEPOINT supamigrate_fk');
       violations.push({ ...base, count: 0, examples: [], error: describeError(err) });
     }
   }

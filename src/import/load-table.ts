@@ -59,6 +59,8 @@ export async function loadTable(
   try {
     if (options.triggerMode === 'replica') await client.query('SET LOCAL session_replication_role = replica');
     else await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+    // The owner is exempt from its table's policies unless FORCE says otherwise: lifted for this load only.
+    if (plan.liftForcedRls) await client.query(`ALTER TABLE ${table} NO FORCE ROW LEVEL SECURITY`);
     // Without columns to load there is no key to conflict on: load directly.
     const skip = options.onConflict === 'skip' && loaded.length > 0;
     const into = skip ? quoteIdent(STAGE) : table;
@@ -105,6 +107,7 @@ export async function loadTable(
       await client.query('SET CONSTRAINTS ALL IMMEDIATE');
       await client.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
     }
+    if (plan.liftForcedRls) await client.query(`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`);
     await options.beforeCommit?.({ rows: decoder.rowCount, inserted });
     await client.query('COMMIT');
     await loadTestHooks.afterCommit?.(client, part.file);

@@ -21,6 +21,11 @@ export interface TablePlan {
   columns: DecoderColumn[];
   /** The target table already holds rows. */
   nonEmpty: boolean;
+  /**
+   * The role owns the table but FORCE ROW LEVEL SECURITY would apply its policies to it: each load lifts
+   * FORCE inside its transaction and sets it again before COMMIT.
+   */
+  liftForcedRls?: boolean;
 }
 
 export interface ImportPreflight {
@@ -155,7 +160,8 @@ export async function preflight(
   );
   for (const t of tables) {
     const a = access.get(t.target.oid)!;
-    if (a.rls && !role.superuser && !role.bypass_rls && (!a.owner || a.force_rls)) {
+    if (a.rls && a.force_rls && a.owner && !role.superuser && !role.bypass_rls) t.liftForcedRls = true;
+    else if (a.rls && !role.superuser && !role.bypass_rls && !a.owner) {
       problems.push(
         `${displayName(t.entry)}: row-level security is enabled and role ${role.name} does not bypass it (rows it may not see would be lost); connect as the table owner, a superuser, or a role with BYPASSRLS (on Supabase: postgres)`,
       );
