@@ -21,13 +21,15 @@ export const UNMATCHED_REASONS = {
   banned: 'banned in Supabase, and not found at the new provider',
   sharedEmail: 'email shared with another Supabase user',
   sharedPhone: 'phone shared with another Supabase user',
-  severalByEmail: 'several new users with this email',
-  severalByPhone: 'several new users with this phone',
   unverified: 'email not verified at the new provider',
   taken: 'the new user with this email or phone is mapped to another Supabase user',
   none: 'no new user with this external id, email or phone',
 } as const;
-export type UnmatchedReason = (typeof UNMATCHED_REASONS)[keyof typeof UNMATCHED_REASONS];
+/** Why: several new users hold the key that should have matched, named (at most 3 of them). */
+export const severalNewUsers = (key: 'external id' | 'email' | 'phone', ids: readonly string[]): string =>
+  `${ids.length} new users ${key === 'external id' ? 'claim' : 'have'} this ${key}: ${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', …' : ''}`;
+export type UnmatchedReason =
+  (typeof UNMATCHED_REASONS)[keyof typeof UNMATCHED_REASONS] | ReturnType<typeof severalNewUsers>;
 
 const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
 
