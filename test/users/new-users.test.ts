@@ -232,6 +232,24 @@ describe('new users files: recognised by shape, matched by external id, then ema
     });
   });
 
+  it('an Auth0 export of one user (one line) is read; an empty, truncated or broken file says what it is', async () => {
+    const line = JSON.stringify(auth0ExportLine(OLD[7]!));
+    for (const provider of [undefined, 'auth0' as const]) {
+      const { users, readAs } = await read('one.ndjson', `${line}\n`, { provider });
+      expect(readAs).toBe('Auth0 users');
+      expect(users.map((u) => u.id)).toEqual([auth0Id(OLD[7]!)]);
+    }
+    expect(await refusal('empty.json', '')).toMatch(/^new users file \S+empty\.json is empty$/);
+    expect(await refusal('none.json', '[]')).toMatch(/^new users file \S+none\.json holds no users$/);
+    const pretty = JSON.stringify({ data: [clerkUser(OLD[7]!)] }, null, 2);
+    expect(await refusal('cut.json', pretty.slice(0, 300))).toMatch(
+      /^new users file \S+cut\.json: the JSON document is truncated: it ends at line 1\d before it is complete$/,
+    );
+    expect(await refusal('bad.json', '{\n  "data": [\n    {"id": x}\n  ]\n}')).toMatch(
+      /^new users file \S+bad\.json: the JSON document is not valid/,
+    );
+  });
+
   it('emails compare trimmed and case-insensitively (property)', () => {
     const local = fc.stringMatching(/^[a-z0-9._+-]{1,20}$/);
     fc.assert(
