@@ -38,8 +38,7 @@ export async function readUsersFile(path: string): Promise<UsersFileContent> {
       throw new UsageError(`new users file ${path}: ${jsonProblem(text, err as Error)}`, { cause: err });
     }
     // One line holding one user (an Auth0 export of one user) is NDJSON of one record.
-    if (isUserObject(value) && text.trim().split('\n').length === 1)
-      return { kind: 'ndjson', records: [value] };
+    if (isUserObject(value) && !text.trim().includes('\n')) return { kind: 'ndjson', records: [value] };
     return { kind: 'json', value };
   }
   try {
