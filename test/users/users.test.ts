@@ -300,11 +300,11 @@ describe('users: map, provider export, import with user-id rewriting', () => {
     }
   });
 
-  it('users export names its default file users.<format>.json, or users.csv', async () => {
+  it('users export names its default file users.<format>.json, or users.csv, users.json', async () => {
     const cwd = await tempDir('users_cwd');
     const { execFile } = await import('node:child_process');
     const bin = new URL('../../bin/supamigrate.js', import.meta.url).pathname;
-    for (const format of ['csv', 'clerk']) {
+    for (const format of ['csv', 'clerk', 'json']) {
       await new Promise<void>((resolve, reject) =>
         execFile('node', [bin, 'users', 'export', '-i', dir, '--format', format], { cwd }, (err) =>
           err ? reject(err) : resolve(),
@@ -312,7 +312,7 @@ describe('users: map, provider export, import with user-id rewriting', () => {
       );
     }
     const { readdir } = await import('node:fs/promises');
-    expect((await readdir(cwd)).sort()).toEqual(['users.clerk.json', 'users.csv']);
+    expect((await readdir(cwd)).sort()).toEqual(['users.clerk.json', 'users.csv', 'users.json']);
   });
 
   it('users map: Clerk objects map every user by external id (anonymous too), one without it by email', async () => {
