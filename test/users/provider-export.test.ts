@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { exportUsersForProvider, PHONE_ONLY } from '../../src/users/provider-export.js';
+import type { AuthUser } from '../../src/users/auth-users.js';
 import { SUPABASE_USERS as USERS, uuid } from './provider-fixtures.js';
 
 describe('users export: what each provider gets, flagged', () => {
@@ -45,5 +46,17 @@ describe('users export: what each provider gets, flagged', () => {
     expect(row(5)).toMatchObject({ banned: 'true', emailConfirmed: 'false' });
     expect(row(3)).toMatchObject({ isSsoUser: 'true' });
     expect(row(7)).toMatchObject({ email: '', phone: '+15550001111' });
+  });
+
+  it('exports emails trimmed, listing those trimmed and those that are no address even trimmed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'supamigrate-provider-'));
+    const odd: AuthUser[] = [...USERS, { id: uuid(9), email: '  not an email ' }];
+    for (const format of ['clerk', 'auth0', 'csv'] as const) {
+      const result = await exportUsersForProvider(odd, format, join(dir, `users.${format}`));
+      expect(result, format).toMatchObject({ trimmedEmail: [uuid(4), uuid(9)], invalidEmail: [uuid(9)] });
+      const text = await readFile(result.files[0]!, 'utf8');
+      expect(text, format).toContain('SSO@example.com');
+      expect(text, format).not.toMatch(/ SSO@example\.com|SSO@example\.com /);
+    }
   });
 });
