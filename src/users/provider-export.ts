@@ -225,12 +225,14 @@ export async function exportUsersForProvider(
     let size = 2;
     for (const user of chosen.map(auth0User)) {
       const text = JSON.stringify(user);
-      if (size + text.length + 2 > AUTH0_FILE_LIMIT && chunks.at(-1)!.length > 0) {
+      // In bytes, as the limit is (UTF-16 units undercount non-ASCII metadata).
+      const bytes = Buffer.byteLength(text);
+      if (size + bytes + 2 > AUTH0_FILE_LIMIT && chunks.at(-1)!.length > 0) {
         chunks.push([]);
         size = 2;
       }
       chunks.at(-1)!.push(text);
-      size += Buffer.byteLength(text) + 2;
+      size += bytes + 2;
     }
     for (const [i, chunk] of chunks.entries()) {
       const path = i === 0 ? out : out.replace(/(\.json)?$/, `-${i + 1}.json`);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -58,5 +58,21 @@ describe('users export: what each provider gets, flagged', () => {
       expect(text, format).toContain('SSO@example.com');
       expect(text, format).not.toMatch(/ SSO@example\.com|SSO@example\.com /);
     }
+  });
+
+  it('splits Auth0 files at 500 KB counted in bytes, with non-ASCII metadata', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'supamigrate-provider-'));
+    const many: AuthUser[] = Array.from({ length: 400 }, (_, i) => ({
+      id: uuid(100 + i),
+      email: `u${i}@example.com`,
+      raw_user_meta_data: { bio: '日本語'.repeat(700) },
+    }));
+    const result = await exportUsersForProvider(many, 'auth0', join(dir, 'users.auth0.json'));
+    expect(result.files.length).toBeGreaterThan(1);
+    for (const file of result.files) expect((await stat(file)).size).toBeLessThanOrEqual(500 * 1024);
+    const back = await Promise.all(
+      result.files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as []),
+    );
+    expect(back.flat()).toHaveLength(400);
   });
 });
