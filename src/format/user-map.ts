@@ -6,7 +6,7 @@ import { parseOrRefuse, readJsonFile } from './parse-file.js';
  * user-map.json: what `users map` writes and `import --user-map` and `verify --user-map` read. Unlike
  * metadata.json it is an exchange file (people edit it, other tools may write it), so unknown fields are
  * ignored and only what import and verify rely on is required: a string oldId and a non-empty newId each,
- * and no old id mapped to two new ones.
+ * no old id mapped to two new ones, and no new id given to two old ones.
  */
 
 /** How the users were matched: by the external id the provider keeps, by email, or by phone. */
@@ -53,6 +53,8 @@ const userMapSchema = z
   .object({ mappings: z.array(mappingSchema), unmatched: z.array(unmatchedSchema).default([]) })
   .superRefine((map, ctx) => {
     const seen = new Map<string, string>();
+    // Two users on one new id would merge their data (and break every unique key on the user id).
+    const owner = new Map<string, string>();
     map.mappings.forEach((m, i) => {
       const before = seen.get(m.oldId);
       if (before !== undefined && before !== m.newId) {
@@ -60,6 +62,12 @@ const userMapSchema = z
         ctx.addIssue({ code: 'custom', path: ['mappings', i, 'oldId'], message });
       }
       seen.set(m.oldId, m.newId);
+      const other = owner.get(m.newId);
+      if (other !== undefined && other !== m.oldId) {
+        const message = `new id ${m.newId} is given to two old ids (${other}, ${m.oldId})`;
+        ctx.addIssue({ code: 'custom', path: ['mappings', i, 'newId'], message });
+      }
+      owner.set(m.newId, m.oldId);
     });
   });
 

@@ -76,6 +76,17 @@ describe('user-map.json', () => {
       },
       /: mappings\[2\]\.oldId: old id o is mapped twice \(n1, n3\)$/,
     ],
+    [
+      'one new id for two old ids (a map edited by hand)',
+      {
+        mappings: [
+          { oldId: 'o', newId: 'n1' },
+          { oldId: 'p', newId: 'n2' },
+          { oldId: 'q', newId: 'n1' },
+        ],
+      },
+      /: mappings\[2\]\.newId: new id n1 is given to two old ids \(o, q\)$/,
+    ],
     ['damaged JSON', '{"mappings": [', /^user map \S+ is not valid JSON: /],
   ])('refuses %s, naming the file and the field', async (_what, content, message) => {
     const err = await read(content);
