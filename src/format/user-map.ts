@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { refuseToOverwrite, writeJsonAtomically } from './atomic-write.js';
+import { refuseExportFiles } from './export-own-files.js';
 import { parseOrRefuse, readJsonFile } from './parse-file.js';
 
 /*
@@ -77,13 +78,14 @@ export type UserMap = z.infer<typeof userMapSchema>;
 
 /**
  * Writes the map under a temporary name then renames it (mode 0600: it holds emails). An existing file
- * is replaced only with `force` (a UsageError otherwise).
+ * is replaced only with `force` (a UsageError otherwise), and a file of an export never.
  */
 export async function writeUserMap(
   path: string,
   map: UserMap,
   options: { force?: boolean } = {},
 ): Promise<void> {
+  await refuseExportFiles([path], 'user map');
   await refuseToOverwrite([path], options.force ?? false);
   await writeJsonAtomically(path, map);
 }

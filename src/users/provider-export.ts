@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { refuseToOverwrite, writeTextAtomically } from '../format/atomic-write.js';
+import { refuseExportFiles } from '../format/export-own-files.js';
 import type { AuthUser } from './auth-users.js';
 import { isBanned, normalizeEmail, normalizePhone } from './map-users.js';
 
@@ -239,6 +240,10 @@ export async function exportUsersForProvider(
       write(path, `[\n${chunk.join(',\n')}\n]\n`);
     }
   }
+  await refuseExportFiles(
+    files.map(([path]) => path),
+    'users export',
+  );
   await refuseToOverwrite(
     files.map(([path]) => path),
     options.force ?? false,

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -74,5 +74,15 @@ describe('users export: what each provider gets, flagged', () => {
       result.files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as []),
     );
     expect(back.flat()).toHaveLength(400);
+  });
+
+  it("refuses to write over an export's own files, even with force", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'supamigrate-provider-'));
+    await writeFile(join(dir, 'metadata.json'), JSON.stringify({ authUsers: { file: 'auth_users.json' } }));
+    await expect(
+      exportUsersForProvider(USERS, 'clerk', join(dir, 'auth_users.json'), { force: true }),
+    ).rejects.toThrow(
+      /auth_users\.json is a file of the export in .*: the users export is not written over it/,
+    );
   });
 });
