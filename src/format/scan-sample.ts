@@ -68,18 +68,17 @@ async function sampleWindows(
   for (let w = 0; w < windows; w++) {
     const quota = Math.floor((share * (w + 1)) / windows) - Math.floor((share * w) / windows);
     const start = Math.floor((size * w) / windows);
-    if (start === 0) {
-      await readRows(readExportFile(path), format, label, quota, all, rows, WINDOW_MAX_BYTES);
-      continue;
-    }
-    const stream = createReadStream(path, { start, highWaterMark: 64 * 1024, fd: openExportFile(path) });
-    await readRows(stream, format, label, quota, all, rows, WINDOW_MAX_BYTES, true);
+    // A window ends where the next begins (the row across the boundary is in neither): no row twice.
+    const end = Math.floor((size * (w + 1)) / windows) - 1;
+    const fdOfWindow = openExportFile(path);
+    const stream = createReadStream(path, { start, end, highWaterMark: 64 * 1024, fd: fdOfWindow });
+    await readRows(stream, format, label, quota, all, rows, WINDOW_MAX_BYTES, start > 0);
   }
 }
 
 /**
- * Reads rows from `stream` into `rows`, those `pick` takes by their number (from 0), until `quota` more rows or `maxBytes` bytes.
- * `resync`: the stream starts anywhere in the file; rows are read from the line after its first line
+ * Reads rows from `stream` into `rows`, those `pick` takes by their number (from 0), until `quota` more
+ * rows or `maxBytes` bytes. `resync`: the stream starts anywhere in the file; rows are read from the line after its first line
  * break (the export writes one row a line), and a layout error there (a line inside a multi-line value)
  * ends this window quietly, since what it read is only a sample.
  */
