@@ -6,7 +6,10 @@ const name = (c: ScannedColumn) =>
   `${displayName({ schema: c.schema, name: c.table })}.${c.column}${c.isArray ? '[]' : ''}`;
 
 function why(c: ScannedColumn): string {
-  if (c.foundBy !== 'values') return `references ${c.foundBy.references}`;
+  if (c.foundBy !== 'values')
+    return 'references' in c.foundBy
+      ? `references ${c.foundBy.references}`
+      : `referenced by ${c.foundBy.referencedBy}`;
   const share = c.sampled > 0 ? Math.round((100 * c.userIds) / c.sampled) : 0;
   return c.sameAsOwner > 0
     ? `${share}% user ids; equals its row's owner in ${formatCount(c.sameAsOwner)} row(s)`

@@ -29,6 +29,11 @@ export function printExportResult(result: ProviderExportResult, format: Provider
     result.sharedEmail,
     'Sharing an email with another user (e.g. an SSO and a password account): the provider refuses the second; merge them first:',
   );
+  flag(result.trimmedEmail, 'Email exported trimmed (Supabase had spaces around it):');
+  flag(
+    result.invalidEmail,
+    'Email not an address even trimmed (one @, text either side, no space): the provider refuses it; correct it first:',
+  );
   flag(
     result.unconfirmedEmail,
     'Note: Clerk marks imported emails as verified; these had not confirmed theirs:',

@@ -1,17 +1,13 @@
-import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
-import { displayName } from '../pg/sql.js';
-import { tableFiles, type ManifestTable } from './manifest.js';
+import type { ManifestTable } from './manifest.js';
 import type { ExportFormat } from './file-layout.js';
-import { RowReader } from './row-reader.js';
+import { SCAN_SAMPLE_ROWS, SCAN_WINDOWS, sampleTableRows } from './scan-sample.js';
 import { isAuthUsersId } from './user-columns.js';
 
-/** Rows read per table: the first ones of its (first) file, so a scan costs the same on any size. */
-export const SCAN_SAMPLE_ROWS = 1000;
+export { SCAN_SAMPLE_ROWS } from './scan-sample.js';
 /** The share of sampled non-null values that must be user ids for a column to be proposed. */
 export const SCAN_MIN_SHARE = 0.5;
 
-export const SCAN_RULE = `a uuid or text column (or array of them) without a foreign key into auth.users is proposed when at least ${SCAN_MIN_SHARE * 100}% of its non-null values among the first ${SCAN_SAMPLE_ROWS} rows of its export file are ids of the exported auth.users, or when it is (part of) the table's primary key and in some of those rows holds the same user id as a column of the row with a foreign key into auth.users (a personal account whose id is its owner's); so is every column whose foreign key references a proposed column (or a column with a foreign key into auth.users), whatever its values`;
+export const SCAN_RULE = `a uuid or text column (or array of them) without a foreign key into auth.users is proposed when at least ${SCAN_MIN_SHARE * 100}% of its non-null values among ${SCAN_SAMPLE_ROWS.toLocaleString('en-US')} rows of its export files (all rows of a smaller table; else rows from ${SCAN_WINDOWS} places spread over its files) are ids of the exported auth.users, or when it is (part of) the table's primary key and in some of those rows holds the same user id as a column of the row with a foreign key into auth.users (a personal account whose id is its owner's); so is, whatever its values, every column whose foreign key references a proposed column (or a column with a foreign key into auth.users), and every column a proposed column references by foreign key (its user ids may lie outside the sample): one side of a foreign key is never rewritten without the other`;
 
 /** A column the scan found, with what its sample held. */
 export interface ScannedColumn {
@@ -27,8 +23,11 @@ export interface ScannedColumn {
   examples: string[];
   /** Primary-key columns: rows in which it holds the same user id as the row's column with a foreign key into auth.users. */
   sameAsOwner: number;
-  /** `values`, or the column its foreign key references (`public.accounts.id`). */
-  foundBy: 'values' | { references: string };
+  /**
+   * `values`; or the proposed column its foreign key references (`public.accounts.id`); or a proposed
+   * column whose foreign key references it (`public.projects.account_id`).
+   */
+  foundBy: 'values' | { references: string } | { referencedBy: string };
 }
 
 export interface UserIdScan {
@@ -46,8 +45,8 @@ const label = (t: { schema: string; table: string; column: string }) => `${t.sch
 
 /**
  * Finds the columns of an export whose values are user ids without a foreign key saying so (by the rule
- * in SCAN_RULE), and the columns that reference them by foreign key. Reads at most SCAN_SAMPLE_ROWS rows
- * (and the file chunk they are in) per table. Proposes only: import rewrites the columns a user names.
+ * in SCAN_RULE), and the columns joined to them by foreign key. Reads at most SCAN_SAMPLE_ROWS rows (see
+ * sampleTableRows) per table. Proposes only: import rewrites the columns a user names.
  */
 export async function scanUserIdColumns(
   dir: string,
@@ -67,7 +66,7 @@ export async function scanUserIdColumns(
     );
     if (candidates.length === 0) continue;
     const keyColumns = new Set(t.primaryKey);
-    const sample = await sampleRows(join(dir, tableFiles(t)[0]!.file), format, displayName(t));
+    const sample = await sampleTableRows(dir, t, format);
     for (const c of candidates) {
       const found: ScannedColumn = {
         schema: t.schema,
@@ -111,8 +110,9 @@ export async function scanUserIdColumns(
 }
 
 /**
- * Adds, until nothing changes, every column whose foreign key references a user column (proposed, or
- * with a foreign key into auth.users): rewriting the referenced ids without them would break the key.
+ * Adds, until nothing changes, both sides of every foreign key one side of which is a user column: a column
+ * whose foreign key references a proposed column (or one with a foreign key into auth.users), and a column
+ * a proposed column references. Rewriting the ids on one side only would break the key.
  */
 function addReferencing(
   tables: readonly ManifestTable[],
@@ -122,53 +122,43 @@ function addReferencing(
 ): void {
   const isUserColumn = (name: string) =>
     byForeignKey.includes(name) || proposed.some((p) => label(p) === name);
+  const isProposed = (name: string) => proposed.some((p) => label(p) === name);
+  const complete = tables.filter((x) => x.state === 'complete' && x.schema !== 'auth');
+  const add = (t: ManifestTable, column: string, foundBy: ScannedColumn['foundBy']) => {
+    const values = scanned.find((s) => label(s) === label({ schema: t.schema, table: t.name, column }));
+    proposed.push({
+      schema: t.schema,
+      table: t.name,
+      column,
+      isArray: t.columns.find((c) => c.name === column)?.encoding === 'array',
+      sampled: values?.sampled ?? 0,
+      userIds: values?.userIds ?? 0,
+      examples: values?.examples ?? [],
+      sameAsOwner: values?.sameAsOwner ?? 0,
+      foundBy,
+    });
+  };
   for (let added = true; added;) {
     added = false;
-    for (const t of tables.filter((x) => x.state === 'complete')) {
+    for (const t of complete) {
       for (const fk of t.foreignKeys) {
         fk.columns.forEach((column, i) => {
           const target = `${fk.references.schema}.${fk.references.table}.${fk.references.columns[i]}`;
           const self = label({ schema: t.schema, table: t.name, column });
-          if (!isUserColumn(target) || isUserColumn(self)) return;
-          const values = scanned.find((s) => label(s) === self);
-          const info = t.columns.find((c) => c.name === column);
-          proposed.push({
-            schema: t.schema,
-            table: t.name,
-            column,
-            isArray: info?.encoding === 'array',
-            sampled: values?.sampled ?? 0,
-            userIds: values?.userIds ?? 0,
-            examples: values?.examples ?? [],
-            sameAsOwner: values?.sameAsOwner ?? 0,
-            foundBy: { references: target },
-          });
-          added = true;
+          if (isUserColumn(target) && !isUserColumn(self)) {
+            add(t, column, { references: target });
+            added = true;
+          }
+          const referenced = complete.find(
+            (r) => r.schema === fk.references.schema && r.name === fk.references.table,
+          );
+          const referencedColumn = fk.references.columns[i];
+          if (isProposed(self) && !isUserColumn(target) && referenced && referencedColumn !== undefined) {
+            add(referenced, referencedColumn, { referencedBy: self });
+            added = true;
+          }
         });
       }
     }
   }
-}
-
-/** The first SCAN_SAMPLE_ROWS rows of an export file, parsed; reading stops there. */
-async function sampleRows(
-  path: string,
-  format: ExportFormat,
-  name: string,
-): Promise<Record<string, unknown>[]> {
-  const reader = new RowReader(format, `${name} (${path})`);
-  const rows: Record<string, unknown>[] = [];
-  const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
-  try {
-    for await (const chunk of stream) {
-      reader.parse(chunk as Buffer, (buf, start, end) => {
-        if (rows.length < SCAN_SAMPLE_ROWS)
-          rows.push(JSON.parse(buf.toString('utf8', start, end)) as Record<string, unknown>);
-      });
-      if (rows.length >= SCAN_SAMPLE_ROWS) break;
-    }
-  } finally {
-    stream.destroy();
-  }
-  return rows;
 }

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { refuseToOverwrite, writeJsonAtomically } from './atomic-write.js';
+import { refuseExportFiles } from './export-own-files.js';
 import { parseOrRefuse, readJsonFile } from './parse-file.js';
 
 /*
  * user-map.json: what `users map` writes and `import --user-map` and `verify --user-map` read. Unlike
  * metadata.json it is an exchange file (people edit it, other tools may write it), so unknown fields are
  * ignored and only what import and verify rely on is required: a string oldId and a non-empty newId each,
- * and no old id mapped to two new ones.
+ * no old id mapped to two new ones, and no new id given to two old ones.
  */
 
 /** How the users were matched: by the external id the provider keeps, by email, or by phone. */
@@ -21,13 +22,15 @@ export const UNMATCHED_REASONS = {
   banned: 'banned in Supabase, and not found at the new provider',
   sharedEmail: 'email shared with another Supabase user',
   sharedPhone: 'phone shared with another Supabase user',
-  severalByEmail: 'several new users with this email',
-  severalByPhone: 'several new users with this phone',
   unverified: 'email not verified at the new provider',
   taken: 'the new user with this email or phone is mapped to another Supabase user',
   none: 'no new user with this external id, email or phone',
 } as const;
-export type UnmatchedReason = (typeof UNMATCHED_REASONS)[keyof typeof UNMATCHED_REASONS];
+/** Why: several new users hold the key that should have matched, named (at most 3 of them). */
+export const severalNewUsers = (key: 'external id' | 'email' | 'phone', ids: readonly string[]): string =>
+  `${ids.length} new users ${key === 'external id' ? 'claim' : 'have'} this ${key}: ${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', …' : ''}`;
+export type UnmatchedReason =
+  (typeof UNMATCHED_REASONS)[keyof typeof UNMATCHED_REASONS] | ReturnType<typeof severalNewUsers>;
 
 const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
 
@@ -51,6 +54,8 @@ const userMapSchema = z
   .object({ mappings: z.array(mappingSchema), unmatched: z.array(unmatchedSchema).default([]) })
   .superRefine((map, ctx) => {
     const seen = new Map<string, string>();
+    // Two users on one new id would merge their data (and break every unique key on the user id).
+    const owner = new Map<string, string>();
     map.mappings.forEach((m, i) => {
       const before = seen.get(m.oldId);
       if (before !== undefined && before !== m.newId) {
@@ -58,6 +63,12 @@ const userMapSchema = z
         ctx.addIssue({ code: 'custom', path: ['mappings', i, 'oldId'], message });
       }
       seen.set(m.oldId, m.newId);
+      const other = owner.get(m.newId);
+      if (other !== undefined && other !== m.oldId) {
+        const message = `new id ${m.newId} is given to two old ids (${other}, ${m.oldId})`;
+        ctx.addIssue({ code: 'custom', path: ['mappings', i, 'newId'], message });
+      }
+      owner.set(m.newId, m.oldId);
     });
   });
 
@@ -67,13 +78,14 @@ export type UserMap = z.infer<typeof userMapSchema>;
 
 /**
  * Writes the map under a temporary name then renames it (mode 0600: it holds emails). An existing file
- * is replaced only with `force` (a UsageError otherwise).
+ * is replaced only with `force` (a UsageError otherwise), and a file of an export never.
  */
 export async function writeUserMap(
   path: string,
   map: UserMap,
   options: { force?: boolean } = {},
 ): Promise<void> {
+  await refuseExportFiles([path], 'user map');
   await refuseToOverwrite([path], options.force ?? false);
   await writeJsonAtomically(path, map);
 }

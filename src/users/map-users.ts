@@ -1,5 +1,11 @@
 import { UsageError } from '../errors.js';
-import { UNMATCHED_REASONS, type MatchedBy, type UnmatchedReason, type UserMap } from '../format/user-map.js';
+import {
+  severalNewUsers,
+  UNMATCHED_REASONS,
+  type MatchedBy,
+  type UnmatchedReason,
+  type UserMap,
+} from '../format/user-map.js';
 import type { AuthUser } from './auth-users.js';
 import type { NewUser } from './new-users.js';
 
@@ -17,7 +23,14 @@ const REASONS = UNMATCHED_REASONS;
 
 function indexBy(users: readonly NewUser[], keys: (u: NewUser) => (string | null)[]) {
   const map = new Map<string, NewUser[]>();
-  for (const u of users) for (const k of new Set(keys(u))) if (k) map.set(k, [...(map.get(k) ?? []), u]);
+  for (const u of users) {
+    for (const k of new Set(keys(u))) {
+      if (!k) continue;
+      const list = map.get(k);
+      if (list) list.push(u);
+      else map.set(k, [u]);
+    }
+  }
   return map;
 }
 
@@ -35,8 +48,11 @@ function countBy(users: readonly AuthUser[], key: (u: AuthUser) => string | null
  * (the Supabase id `users export` gave it: Clerk `external_id`, Auth0 `auth0|<id>`), then the email where
  * the provider does not say it is unverified (trimmed, case-insensitive), then the phone (by its digits).
  * A key counts only when exactly one new user has it, no other Supabase user shares it, and that new user
- * is not already mapped; each mapping says how it matched, each unmatched user why. A map that matches
- * nobody is a UsageError (the wrong file, or the wrong fields).
+ * is not already mapped; each mapping says how it matched, each unmatched user why. Several new users
+ * with the user's external id leave it unmatched (naming them), not matched by email. A soft-deleted
+ * Supabase user matches by external id only (a new account with its email is someone signing up again);
+ * banned users match like the others (`users export` exports them). A map that matches nobody is a
+ * UsageError (the wrong file, or the wrong fields).
  */
 export function mapUsers(
   oldUsers: readonly AuthUser[],
@@ -49,13 +65,11 @@ export function mapUsers(
       index: indexBy(newUsers, (u) => u.emails.map((e) => normalizeEmail(e.address))),
       key: (u: AuthUser) => normalizeEmail(u.email),
       shared: REASONS.sharedEmail,
-      several: REASONS.severalByEmail,
     },
     phone: {
       index: indexBy(newUsers, (u) => u.phones.map(normalizePhone)),
       key: (u: AuthUser) => normalizePhone(u.phone),
       shared: REASONS.sharedPhone,
-      several: REASONS.severalByPhone,
     },
   };
   const claimed = new Map<string, string>();
@@ -66,14 +80,25 @@ export function mapUsers(
     matched.set(old.id, { newId: u.id, by });
   };
 
+  // Set by the external id: an ambiguity there is not settled by the email.
+  const ambiguous = new Map<string, UnmatchedReason>();
   for (const old of oldUsers) {
-    const found = byExternal.get(old.id);
-    if (found?.length === 1 && !claimed.has(found[0]!.id)) claim(old, found[0]!, 'external id');
+    const found = byExternal.get(old.id) ?? [];
+    if (found.length > 1)
+      ambiguous.set(
+        old.id,
+        severalNewUsers(
+          'external id',
+          found.map((u) => u.id),
+        ),
+      );
+    else if (found.length === 1 && !claimed.has(found[0]!.id)) claim(old, found[0]!, 'external id');
   }
+  const live = oldUsers.filter((u) => !u.deleted_at);
   for (const by of ['email', 'phone'] as const) {
-    const { index, key, shared, several } = lookups[by];
-    const counts = countBy(oldUsers, key);
-    for (const old of oldUsers.filter((u) => !matched.has(u.id))) {
+    const { index, key, shared } = lookups[by];
+    const counts = countBy(live, key);
+    for (const old of live.filter((u) => !matched.has(u.id) && !ambiguous.has(u.id))) {
       const k = key(old);
       if (!k) continue;
       const note = (reason: UnmatchedReason) => {
@@ -91,7 +116,13 @@ export function mapUsers(
         if (candidates.length > 0 && verified.length === 0) note(REASONS.unverified);
         candidates = verified;
       }
-      if (candidates.length > 1) note(several);
+      if (candidates.length > 1)
+        note(
+          severalNewUsers(
+            by,
+            candidates.map((u) => u.id),
+          ),
+        );
       else if (candidates.length === 1 && claimed.has(candidates[0]!.id)) note(REASONS.taken);
       else if (candidates.length === 1) claim(old, candidates[0]!, by);
     }
@@ -108,7 +139,7 @@ export function mapUsers(
       oldId: old.id,
       email: old.email ?? null,
       phone: old.phone ?? null,
-      reason: unmatchedReason(old, reasons.get(old.id)),
+      reason: ambiguous.get(old.id) ?? unmatchedReason(old, reasons.get(old.id)),
     });
   }
   if (map.mappings.length === 0 && oldUsers.length > 0) {

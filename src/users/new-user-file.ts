@@ -25,17 +25,21 @@ export async function readUsersFile(path: string): Promise<UsersFileContent> {
     );
   }
   text = text.replace(/^\uFEFF/, '');
+  if (text.trim() === '') throw new UsageError(`new users file ${path} is empty`);
   const start = text.trimStart()[0];
   if (start === '[' || start === '{') {
+    let value: unknown;
     try {
-      return { kind: 'json', value: JSON.parse(text) as unknown };
+      value = JSON.parse(text) as unknown;
     } catch (err) {
-      // One object a line is NDJSON; anything else starting like JSON is JSON that is broken.
-      if (start === '{') return { kind: 'ndjson', records: ndjsonLines(path, text) };
-      throw new UsageError(`new users file ${path} is not valid JSON: ${(err as Error).message}`, {
-        cause: err,
-      });
+      // One object a line is NDJSON (its first line is JSON by itself); else it is a broken JSON document.
+      if (start === '{' && isJson(text.trimStart().split('\n', 1)[0]!))
+        return { kind: 'ndjson', records: ndjsonLines(path, text) };
+      throw new UsageError(`new users file ${path}: ${jsonProblem(text, err as Error)}`, { cause: err });
     }
+    // One line holding one user (an Auth0 export of one user) is NDJSON of one record.
+    if (isUserObject(value) && !text.trim().includes('\n')) return { kind: 'ndjson', records: [value] };
+    return { kind: 'json', value };
   }
   try {
     const records = parse(text, {
@@ -51,6 +55,38 @@ export async function readUsersFile(path: string): Promise<UsersFileContent> {
       { cause: err },
     );
   }
+}
+
+const isJson = (line: string): boolean => {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** An object that is not a list of users (no array under data, users or Users): one user. */
+const isUserObject = (value: unknown): boolean =>
+  value !== null &&
+  typeof value === 'object' &&
+  !Array.isArray(value) &&
+  !['data', 'users', 'Users'].some((k) => Array.isArray((value as Record<string, unknown>)[k]));
+
+/** What is wrong with a JSON document, where: a truncated one says so, with the line it ends on. */
+function jsonProblem(text: string, err: Error): string {
+  const lineOf = (position: number) => text.slice(0, position).split('\n').length;
+  const end = text.trimEnd().length;
+  const at = /at position (\d+)/.exec(err.message);
+  const position = at ? Number(at[1]) : null;
+  // V8 says "Unexpected end of JSON input", or names what it expected at the very end.
+  if (/Unexpected end of JSON input/.test(err.message) || (position !== null && position >= end))
+    return `the JSON document is truncated: it ends at line ${lineOf(end)} before it is complete`;
+  // V8 quotes the text around the error: on one line, and not all of it.
+  const message = err.message.replace(/\s+/g, ' ').slice(0, 200);
+  if (position === null) return `the JSON document is not valid: ${message}`;
+  const column = position - text.lastIndexOf('\n', position - 1);
+  return `the JSON document is not valid at line ${lineOf(position)}, column ${column}: ${message}`;
 }
 
 function ndjsonLines(path: string, text: string): unknown[] {

@@ -55,6 +55,7 @@ export async function readNewUsers(path: string, options: NewUsersOptions = {}):
   const result = provider
     ? { users: providerUsers(content, provider, label), readAs: PROVIDER_NAMES[provider] }
     : genericUsers(content, options.fields ?? {}, label);
+  if (result.users.length === 0) throw new UsageError(`${label} holds no users`);
   refuseDuplicateIds(result.users, label);
   return result;
 }

@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { refuseToOverwrite, writeTextAtomically } from '../format/atomic-write.js';
+import { refuseExportFiles } from '../format/export-own-files.js';
 import type { AuthUser } from './auth-users.js';
 import { isBanned, normalizeEmail, normalizePhone } from './map-users.js';
 
@@ -50,7 +51,14 @@ export interface ProviderExportResult {
   phoneOnly: string[];
   /** Exported, but sharing an email (trimmed, case-insensitive) with another exported user: the provider refuses the second. */
   sharedEmail: string[];
+  /** Exported with their email trimmed: Supabase had spaces around it. */
+  trimmedEmail: string[];
+  /** Exported, but the email (trimmed) is not an address (one @, text either side, no space): the provider refuses it. */
+  invalidEmail: string[];
 }
+
+/** Roughly what providers take: one @, something either side, a dot in the domain, no spaces. */
+const looksLikeEmail = (email: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email);
 
 /** What each provider can do with a user who has a phone and no email. */
 export const PHONE_ONLY: Record<ProviderFormat, string> = {
@@ -168,9 +176,16 @@ export async function exportUsersForProvider(
     banned: [],
     phoneOnly: [],
     sharedEmail: [],
+    trimmedEmail: [],
+    invalidEmail: [],
   };
   const chosen: AuthUser[] = [];
-  for (const u of users) {
+  const wasTrimmed = new Set<string>();
+  for (const given of users) {
+    // Emails go out trimmed: a provider would refuse " ada@example.com" or keep the spaces.
+    const trimmed = given.email?.trim() || null;
+    const u = trimmed === (given.email ?? null) ? given : { ...given, email: trimmed };
+    if (trimmed && u !== given) wasTrimmed.add(u.id);
     const email = normalizeEmail(u.email);
     const phone = normalizePhone(u.phone);
     if (u.deleted_at) result.skippedDeleted.push(u.id);
@@ -187,6 +202,8 @@ export async function exportUsersForProvider(
     if (isBanned(u)) result.banned.push(u.id);
     if (!normalizeEmail(u.email)) result.phoneOnly.push(u.id);
     if ((emails.get(normalizeEmail(u.email) ?? '') ?? 0) > 1) result.sharedEmail.push(u.id);
+    if (wasTrimmed.has(u.id)) result.trimmedEmail.push(u.id);
+    if (u.email && !looksLikeEmail(u.email)) result.invalidEmail.push(u.id);
   }
   result.exported = chosen.length;
   // Every file is built first, so that none is written when one of them may not be replaced.
@@ -209,18 +226,24 @@ export async function exportUsersForProvider(
     let size = 2;
     for (const user of chosen.map(auth0User)) {
       const text = JSON.stringify(user);
-      if (size + text.length + 2 > AUTH0_FILE_LIMIT && chunks.at(-1)!.length > 0) {
+      // In bytes, as the limit is (UTF-16 units undercount non-ASCII metadata).
+      const bytes = Buffer.byteLength(text);
+      if (size + bytes + 2 > AUTH0_FILE_LIMIT && chunks.at(-1)!.length > 0) {
         chunks.push([]);
         size = 2;
       }
       chunks.at(-1)!.push(text);
-      size += Buffer.byteLength(text) + 2;
+      size += bytes + 2;
     }
     for (const [i, chunk] of chunks.entries()) {
       const path = i === 0 ? out : out.replace(/(\.json)?$/, `-${i + 1}.json`);
       write(path, `[\n${chunk.join(',\n')}\n]\n`);
     }
   }
+  await refuseExportFiles(
+    files.map(([path]) => path),
+    'users export',
+  );
   await refuseToOverwrite(
     files.map(([path]) => path),
     options.force ?? false,

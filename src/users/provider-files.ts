@@ -16,7 +16,8 @@ export interface NewUser {
 export type NewUsersProvider = 'clerk' | 'clerk-csv' | 'auth0' | 'firebase' | 'cognito';
 
 /*
- * The providers' own files, as zod schemas of the fields matching needs (other fields are ignored).
+ * The providers' own files, as zod schemas of the fields matching needs (other fields are ignored, and
+ * dropped: z.object, not looseObject, so a file of 200k users is not copied whole).
  * Field names are those of the providers' documentation: Clerk's Backend API User object and dashboard
  * CSV export, Auth0's user export job (NDJSON) and bulk-import JSON, Firebase's `auth:export` JSON,
  * Cognito's `ListUsers` response.
@@ -24,36 +25,36 @@ export type NewUsersProvider = 'clerk' | 'clerk-csv' | 'auth0' | 'firebase' | 'c
 
 const text = z.string();
 const optionalText = z.union([z.string(), z.null()]).optional();
-const verification = z.looseObject({ status: optionalText }).nullish();
+const verification = z.object({ status: optionalText }).nullish();
 
-const clerkUser = z.looseObject({
+const clerkUser = z.object({
   id: text.min(1),
   external_id: optionalText,
   primary_email_address_id: optionalText,
-  email_addresses: z.array(z.looseObject({ id: optionalText, email_address: text, verification })),
+  email_addresses: z.array(z.object({ id: optionalText, email_address: text, verification })),
   phone_numbers: z
-    .array(z.looseObject({ phone_number: text, verification }))
+    .array(z.object({ phone_number: text, verification }))
     .nullish()
     .transform((p) => p ?? []),
 });
 
-const auth0User = z.looseObject({
+const auth0User = z.object({
   user_id: text.min(1),
   email: optionalText,
   email_verified: z.union([z.boolean(), z.string()]).nullish(),
   phone_number: optionalText,
 });
 
-const firebaseUser = z.looseObject({
+const firebaseUser = z.object({
   localId: text.min(1),
   email: optionalText,
   emailVerified: z.boolean().nullish(),
   phoneNumber: optionalText,
 });
 
-const cognitoUser = z.looseObject({
+const cognitoUser = z.object({
   Username: text.min(1),
-  Attributes: z.array(z.looseObject({ Name: text, Value: optionalText })),
+  Attributes: z.array(z.object({ Name: text, Value: optionalText })),
 });
 
 const clerkCsvHeader = ['id', 'primary_email_address'];

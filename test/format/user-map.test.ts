@@ -76,12 +76,43 @@ describe('user-map.json', () => {
       },
       /: mappings\[2\]\.oldId: old id o is mapped twice \(n1, n3\)$/,
     ],
+    [
+      'one new id for two old ids (a map edited by hand)',
+      {
+        mappings: [
+          { oldId: 'o', newId: 'n1' },
+          { oldId: 'p', newId: 'n2' },
+          { oldId: 'q', newId: 'n1' },
+        ],
+      },
+      /: mappings\[2\]\.newId: new id n1 is given to two old ids \(o, q\)$/,
+    ],
     ['damaged JSON', '{"mappings": [', /^user map \S+ is not valid JSON: /],
   ])('refuses %s, naming the file and the field', async (_what, content, message) => {
     const err = await read(content);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toMatch(/^user map \S+user-map\.json/);
     expect((err as Error).message).toMatch(message);
+  });
+
+  it("is never written over an export's own files, even with force", async () => {
+    const dir = await tempDir();
+    const manifest = {
+      tables: [{ file: 'public.a.json' }, { file: null, parts: [{ file: 'public.b.json.gz' }] }],
+      authUsers: { file: 'auth_users.json' },
+      authIdentities: null,
+    };
+    await writeFile(join(dir, 'metadata.json'), JSON.stringify(manifest));
+    for (const name of ['auth_users.json', 'Public.A.json', 'public.b.json.gz', 'metadata.json']) {
+      await writeFile(join(dir, name), 'theirs');
+      await expect(writeUserMap(join(dir, name), map(), { force: true })).rejects.toThrow(
+        new RegExp(
+          `^\\S+${name.replace(/\./g, '\\.')} is a file of the export in \\S+ \\(listed in its metadata\\.json\\): the user map is not written over it; give another --out$`,
+        ),
+      );
+      expect(await readFile(join(dir, name), 'utf8')).toBe('theirs');
+    }
+    await writeUserMap(join(dir, 'user-map.json'), map());
   });
 
   it('a missing map says how to make one', async () => {

@@ -182,7 +182,6 @@ describe('new users files: recognised by shape, matched by external id, then ema
     expect(mapUsers(OLD, generic.users).mappings.map((m) => m.oldId)).toEqual([
       uuid(2),
       uuid(5),
-      uuid(6),
       uuid(7),
       uuid(8),
     ]);
@@ -199,6 +198,56 @@ describe('new users files: recognised by shape, matched by external id, then ema
       [uuid(6)]: UNMATCHED_REASONS.deleted,
       [uuid(7)]: UNMATCHED_REASONS.none,
     });
+  });
+
+  it('a soft-deleted user matches by external id only; a banned one like any other', async () => {
+    const gone = OLD[5]!;
+    const { users } = await read('g.json', [
+      { id: 'resignup', email: gone.email },
+      { id: 'banned-new', email: 'BANNED@example.com' },
+    ]);
+    const map = mapUsers(OLD, users);
+    expect(reasons(map)[gone.id]).toBe(UNMATCHED_REASONS.deleted);
+    expect(matchedBy(map)[uuid(5)]).toBe('email banned-new');
+    const byExternal = mapUsers(OLD, (await read('c.json', [clerkUser(gone)])).users);
+    expect(matchedBy(byExternal)[gone.id]).toBe(`external id ${clerkId(gone)}`);
+  });
+
+  it('two new users with the external id (or email, or phone) leave the user unmatched, naming them', async () => {
+    const plain = OLD[7]!;
+    const twin = { ...clerkUser(plain), id: 'user_twin', email_addresses: [] };
+    const { users } = await read('c.json', [clerkUser(plain), twin, clerkUser(OLD[1]!)]);
+    expect(reasons(mapUsers(OLD, users))[plain.id]).toBe(
+      `2 new users claim this external id: ${clerkId(plain)}, user_twin`,
+    );
+    const generic = await read('g.json', [
+      { id: 'a', email: 'plain@example.com' },
+      { id: 'b', email: 'Plain@example.com ' },
+      { id: 'c', email: 'admin@example.com', phone: '+1 555 000 1111' },
+      { id: 'd', email: null, phone: '15550001111' },
+    ]);
+    expect(reasons(mapUsers(OLD, generic.users))).toMatchObject({
+      [plain.id]: '2 new users have this email: a, b',
+      [uuid(7)]: '2 new users have this phone: c, d',
+    });
+  });
+
+  it('an Auth0 export of one user (one line) is read; an empty, truncated or broken file says what it is', async () => {
+    const line = JSON.stringify(auth0ExportLine(OLD[7]!));
+    for (const provider of [undefined, 'auth0' as const]) {
+      const { users, readAs } = await read('one.ndjson', `${line}\n`, { provider });
+      expect(readAs).toBe('Auth0 users');
+      expect(users.map((u) => u.id)).toEqual([auth0Id(OLD[7]!)]);
+    }
+    expect(await refusal('empty.json', '')).toMatch(/^new users file \S+empty\.json is empty$/);
+    expect(await refusal('none.json', '[]')).toMatch(/^new users file \S+none\.json holds no users$/);
+    const pretty = JSON.stringify({ data: [clerkUser(OLD[7]!)] }, null, 2);
+    expect(await refusal('cut.json', pretty.slice(0, 300))).toMatch(
+      /^new users file \S+cut\.json: the JSON document is truncated: it ends at line 1\d before it is complete$/,
+    );
+    expect(await refusal('bad.json', '{\n  "data": [\n    {"id": x}\n  ]\n}')).toMatch(
+      /^new users file \S+bad\.json: the JSON document is not valid/,
+    );
   });
 
   it('emails compare trimmed and case-insensitively (property)', () => {

@@ -36,10 +36,15 @@ describe('users: map, provider export, import with user-id rewriting', () => {
     dir = await tempDir('users');
     await exportDatabase({ dbUrl: sourceUrl, outputDir: dir });
     users = await readAuthUsers(dir);
-    // The new provider's list: new uuids, lower-case emails, for every user with an email.
+    // The new provider's list: new uuids, lower-case emails, for every user with an email; the
+    // soft-deleted one carries its Supabase id (a soft-deleted user matches by external id only).
     const newUsers = users
       .filter((u) => u.email)
-      .map((u) => ({ id: newIdFor(u.id), email: u.email!.toLowerCase() }));
+      .map((u) => ({
+        id: newIdFor(u.id),
+        email: u.email!.toLowerCase(),
+        supabase_id: u.deleted_at ? u.id : null,
+      }));
     await writeFile(join(dir, 'new-users.json'), JSON.stringify(newUsers));
     mapFile = join(dir, 'user-map.json');
     const run = await cli([
@@ -49,15 +54,17 @@ describe('users: map, provider export, import with user-id rewriting', () => {
       dir,
       '--new-users',
       join(dir, 'new-users.json'),
+      '--external-id-field',
+      'supabase_id',
       '--out',
       mapFile,
     ]);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/Matched: 39/);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/Matched: 39 \(by email 38, by phone 0, by external id 1\)/);
     map = JSON.parse(await readFile(mapFile, 'utf8')) as UserMap;
   });
 
-  it('maps 39 users by email, case-insensitively, and leaves the anonymous one unmatched', () => {
+  it('maps 39 users by email (case-insensitively) or external id, and leaves the anonymous one unmatched', () => {
     expect(users).toHaveLength(40);
     expect(map.mappings).toHaveLength(39);
     expect(map.unmatched).toEqual([
@@ -96,7 +103,7 @@ describe('users: map, provider export, import with user-id rewriting', () => {
       ['c', 'n4', 'phone'],
     ]);
     expect(result.unmatched.map((u) => [u.oldId, u.reason])).toEqual([
-      ['b', 'several new users with this email'],
+      ['b', '2 new users have this email: n2, n3'],
       ['d', 'no new user with this external id, email or phone'],
     ]);
   });
@@ -293,11 +300,11 @@ describe('users: map, provider export, import with user-id rewriting', () => {
     }
   });
 
-  it('users export names its default file users.<format>.json, or users.csv', async () => {
+  it('users export names its default file users.<format>.json, or users.csv, users.json', async () => {
     const cwd = await tempDir('users_cwd');
     const { execFile } = await import('node:child_process');
     const bin = new URL('../../bin/supamigrate.js', import.meta.url).pathname;
-    for (const format of ['csv', 'clerk']) {
+    for (const format of ['csv', 'clerk', 'json']) {
       await new Promise<void>((resolve, reject) =>
         execFile('node', [bin, 'users', 'export', '-i', dir, '--format', format], { cwd }, (err) =>
           err ? reject(err) : resolve(),
@@ -305,7 +312,7 @@ describe('users: map, provider export, import with user-id rewriting', () => {
       );
     }
     const { readdir } = await import('node:fs/promises');
-    expect((await readdir(cwd)).sort()).toEqual(['users.clerk.json', 'users.csv']);
+    expect((await readdir(cwd)).sort()).toEqual(['users.clerk.json', 'users.csv', 'users.json']);
   });
 
   it('users map: Clerk objects map every user by external id (anonymous too), one without it by email', async () => {

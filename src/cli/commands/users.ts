@@ -124,7 +124,10 @@ Examples:
     .description('write the auth users in a format the new provider imports, keeping bcrypt password hashes')
     .option('-i, --input-dir <path>', 'the export directory (holds auth_users.json)', './migration-data')
     .option('--format <format>', `one of ${PROVIDER_FORMATS.join(', ')}`)
-    .option('--out <file>', 'where to write (default: users.<format>.json, or users.csv)')
+    .option(
+      '--out <file>',
+      'where to write (default: users.clerk.json, users.auth0.json, users.csv, users.json)',
+    )
     .option('--json', 'print the result as JSON on stdout')
     .option('--force', 'replace the --out file(s) if they exist')
     .addHelpText(
@@ -139,7 +142,10 @@ Examples:
           ? check.oneOf<ProviderFormat>(flags.format, '--format', PROVIDER_FORMATS, 'json')
           : 'json';
         check.done();
-        const out = flags.out ?? (format === 'csv' ? './users.csv' : `./users.${format}.json`);
+        // users.clerk.json, users.auth0.json; users.csv and users.json (not users.json.json).
+        const out =
+          flags.out ??
+          (format === 'csv' || format === 'json' ? `./users.${format}` : `./users.${format}.json`);
         const users = await readAuthUsers(flags.inputDir);
         const result = await exportUsersForProvider(users, format, out, { force: flags.force ?? false });
         if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
