@@ -1,6 +1,6 @@
 import { PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,29 @@ describe('storage export → import → verify against real S3-protocol servers'
   let target: TestS3;
   let objects: FixtureObject[];
   const env = S3_KEYS;
+  let exported: string | null = null;
+  /** A complete export of the avatars bucket, made once. */
+  const exportedDir = async () => {
+    if (exported) return exported;
+    const dir = await tempDir('st-small');
+    const run = await cli(
+      [
+        'storage',
+        'export',
+        '--db-url',
+        dbUrl,
+        '--s3-endpoint',
+        source.endpoint,
+        '-o',
+        dir,
+        '--bucket',
+        'avatars',
+      ],
+      env,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    return (exported = dir);
+  };
 
   beforeAll(async () => {
     [source, target] = await Promise.all([startS3('src'), startS3('tgt')]);
@@ -306,6 +329,44 @@ describe('storage export → import → verify against real S3-protocol servers'
     expect(missing.stdout + missing.stderr).toMatch(
       /vanished: the bucket does not exist at http:\/\/127\.0\.0\.1:\d+ \(NoSuchBucket\), and storage\.objects lists 1 object in it/,
     );
+
+    // A file that cannot be written (a file where the objects' folder goes): each object named, exit 1.
+    const blocked = await tempDir('st-blocked');
+    await mkdir(join(blocked, 'storage'));
+    await writeFile(join(blocked, 'storage', 'objects'), 'in the way');
+    const unwritable = await cli(
+      [
+        'storage',
+        'export',
+        '--db-url',
+        dbUrl,
+        '--s3-endpoint',
+        source.endpoint,
+        '-o',
+        blocked,
+        '--bucket',
+        'avatars',
+      ],
+      env,
+    );
+    expect(unwritable.code).toBe(1);
+    expect(unwritable.stdout).toMatch(
+      /✗ avatars\/nested\/deep\/down\/here\.txt: cannot write .*storage\/objects\//,
+    );
+    noStack(unwritable.stderr);
+
+    // A manifest naming a file outside its directory is refused before anything is read or uploaded.
+    const hostile = await tempDir('st-hostile');
+    await mkdir(join(hostile, 'storage'));
+    const good = (await readStorageManifest(await exportedDir()))!;
+    const evil = {
+      ...good,
+      objects: good.objects.map((o, i) => (i === 0 ? { ...o, file: '../../../../etc/hostname' } : o)),
+    };
+    await writeFile(join(hostile, 'storage', 'manifest.json'), JSON.stringify(evil));
+    const refused = await cli(['storage', 'import', '-i', hostile, '--s3-endpoint', target.endpoint], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/objects\[0\]\.file: expected objects\/<2 hex>\/<64 hex>/);
 
     const none = await cli(['storage', 'export', '--db-url', dbUrl, '-o', out], {});
     expect(none.code).toBe(2);
