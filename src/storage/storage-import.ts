@@ -45,7 +45,8 @@ export interface StorageImportResult {
   /** Bucket settings S3 cannot hold, to set on the target by hand. */
   notes: string[];
   renamed: { bucket: string; from: string; to: string }[];
-  ownersMapped: number;
+  /** With --user-map: each object whose owner the map has, with the old and new id. */
+  owners: { bucket: string; key: string; from: string; to: string }[];
   unmappedOwners: string[];
   failures: StorageFailure[];
 }
@@ -126,7 +127,14 @@ export async function importStorage(options: StorageImportOptions): Promise<Stor
       renamed: plan.objects
         .filter((t) => t.renamedFrom !== null)
         .map((t) => ({ bucket: t.bucket, from: t.object.key, to: t.key })),
-      ownersMapped: plan.objects.filter((t) => t.ownerMapped).length,
+      owners: plan.objects
+        .filter((t) => t.ownerMapped)
+        .map((t) => ({
+          bucket: t.bucket,
+          key: t.key,
+          from: t.object.ownerId ?? t.object.owner ?? '',
+          to: t.owner ?? '',
+        })),
       unmappedOwners: plan.unmappedOwners,
       failures,
     };

@@ -218,7 +218,7 @@ describe('storage export → import → verify against real S3-protocol servers'
     expect(renamed.stdout).toContain(
       `renamed avatars-new/${OLD_USER}/avatar.png → avatars-new/${NEW_USER}/avatar.png`,
     );
-    expect(renamed.stdout).toMatch(/owners mapped to new ids: 1 objects/);
+    expect(renamed.stdout).toMatch(/owners mapped to new ids: 1 object$/m);
     expect(await objectExists(target, 'avatars-new', `${NEW_USER}/avatar.png`)).toBe(true);
     expect(await objectExists(target, 'avatars-new', `${OLD_USER}/avatar.png`)).toBe(false);
     const mappedVerify = await cli(

@@ -236,7 +236,7 @@ async function runImport(flags: ImportFlags): Promise<number> {
   for (const b of result.createdBuckets) console.log(`created bucket ${b}`);
   for (const r of result.renamed) console.log(`renamed ${r.bucket}/${r.from} → ${r.bucket}/${r.to}`);
   if (flags.userMap) {
-    console.log(`owners mapped to new ids: ${formatCount(result.ownersMapped)} objects`);
+    console.log(`owners mapped to new ids: ${plural(result.owners.length, 'object')}`);
     if (result.unmappedOwners.length > 0)
       console.log(`owners not in the user map (kept as they were): ${result.unmappedOwners.join(', ')}`);
   }
