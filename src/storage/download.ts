@@ -102,3 +102,15 @@ export async function downloadObject(
     throw new StorageObjectError(bucket, key, problem, { cause: err });
   }
 }
+
+/**
+ * A failure another attempt may not have: the connection broke off mid-body, or the server answered 5xx
+ * (503 Slow Down). Not: a missing object, wrong bytes, a write to disk.
+ */
+export function isTransientDownload(err: unknown): boolean {
+  if (!(err instanceof StorageObjectError)) return false;
+  const cause = err.cause as { code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  const status = cause?.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500;
+  return /the download broke off/.test(err.message);
+}

@@ -1,4 +1,5 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InterruptedError, StorageObjectError, UsageError } from '../errors.js';
 import {
@@ -13,7 +14,7 @@ import {
 } from '../format/storage-manifest.js';
 import { defaultJobs, SettingsProblems, type NumberOption } from '../settings.js';
 import { VERSION } from '../version.js';
-import { downloadObject } from './download.js';
+import { downloadObject, isTransientDownload, type DownloadedObject } from './download.js';
 import { hashFile, plainMd5 } from './hash-file.js';
 import { forEachParallel } from './parallel.js';
 import { bucketExists, parseS3Settings, s3Client, type S3Options, type S3Settings } from './s3.js';
@@ -130,7 +131,7 @@ export async function exportStorage(options: StorageExportOptions): Promise<Stor
         const kept = await keepEarlierFile(dir, source, entry, previous);
         try {
           if (!kept) {
-            const got = await downloadObject(client, source, objectPath(dir, entry), options.signal);
+            const got = await downloadWithRetries(client, source, objectPath(dir, entry), options.signal);
             Object.assign(entry, {
               size: got.bytes,
               sha256: got.sha256,
@@ -154,6 +155,7 @@ export async function exportStorage(options: StorageExportOptions): Promise<Stor
     );
     manifest.complete = failures.length === 0 && manifest.objects.every((o) => o.state === 'complete');
     await save(true);
+    if (manifest.complete) await removeStrayFiles(dir, manifest);
     if (options.signal?.aborted) {
       const done = manifest.objects.filter((o) => o.state === 'complete').length;
       throw new InterruptedError(
@@ -163,6 +165,23 @@ export async function exportStorage(options: StorageExportOptions): Promise<Stor
     return { outputDir: dir, manifest, failures, kept: keptCount };
   } finally {
     client.destroy();
+  }
+}
+
+/** Three tries for a download that broke off or met a 5xx, a second apart, then the last failure. */
+async function downloadWithRetries(
+  client: S3Client,
+  source: SourceObject,
+  path: string,
+  signal?: AbortSignal,
+): Promise<DownloadedObject> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await downloadObject(client, source, path, signal);
+    } catch (err) {
+      if (attempt >= 3 || signal?.aborted || !isTransientDownload(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    }
   }
 }
 
@@ -280,6 +299,23 @@ function manifestSaver(dir: string, manifest: StorageManifest) {
     chain = final ? saved : saved.catch(() => undefined);
     return chain;
   };
+}
+
+/**
+ * Once the export is complete: removes from storage/objects what the manifest does not list (files of
+ * objects deleted at the source since an earlier run, temporary files a killed run left), so the directory
+ * holds exactly the export. Only names of the export's own form are looked at (two levels, bounded).
+ */
+async function removeStrayFiles(dir: string, manifest: StorageManifest): Promise<void> {
+  const root = join(storageDir(dir), 'objects');
+  const listed = new Set(manifest.objects.map((o) => o.file));
+  const folders = await readdir(root).catch(() => [] as string[]);
+  for (const folder of folders.filter((f) => /^[0-9a-f]{2}$/.test(f))) {
+    const names = await readdir(join(root, folder)).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!listed.has(`objects/${folder}/${name}`)) await rm(join(root, folder, name), { force: true });
+    }
+  }
 }
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);

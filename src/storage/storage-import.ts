@@ -1,4 +1,5 @@
 import {
+  type BucketLocationConstraint,
   CreateBucketCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
@@ -149,7 +150,16 @@ async function prepareBuckets(client: S3Client, s3: S3Settings, buckets: string[
   for (const bucket of buckets) {
     if (await bucketExists(client, s3.endpoint, bucket)) continue;
     try {
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      // AWS S3 outside us-east-1 wants the region said again; other S3 servers take the plain request.
+      const aws = /\.amazonaws\.com$/.test(new URL(s3.endpoint).hostname) && s3.region !== 'us-east-1';
+      await client.send(
+        new CreateBucketCommand({
+          Bucket: bucket,
+          ...(aws
+            ? { CreateBucketConfiguration: { LocationConstraint: s3.region as BucketLocationConstraint } }
+            : {}),
+        }),
+      );
     } catch (err) {
       throw new UsageError(
         `bucket ${bucket} does not exist at ${s3.endpoint} and cannot be created (${describeS3Error(err)}): create it, or map to one that exists with --bucket-map`,

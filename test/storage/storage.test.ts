@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readStorageManifest } from '../../src/format/storage-manifest.js';
 import { cli, noStack } from '../support/cli.js';
+import { FaultProxy } from '../support/proxy.js';
 import { connectTo, createDatabase, tempDir } from '../support/db.js';
 import {
   addBucket,
@@ -269,6 +270,35 @@ describe('storage export → import → verify against real S3-protocol servers'
     const refused = await cli(['storage', 'import', '-i', out, '--s3-endpoint', target.endpoint], env);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/not complete: finish it with supamigrate storage export --resume/);
+  });
+
+  it('downloads again an object whose connection broke off mid-body', async () => {
+    const proxy = await FaultProxy.start(source.endpoint);
+    const endpoint = `http://127.0.0.1:${proxy.port}`;
+    proxy.cutAfter(5_000_000);
+    const out = await tempDir('st-cut');
+    const run = await cli(
+      [
+        'storage',
+        'export',
+        '--db-url',
+        dbUrl,
+        '--s3-endpoint',
+        endpoint,
+        '-o',
+        out,
+        '--bucket',
+        'documents',
+        '--jobs',
+        '1',
+      ],
+      env,
+    );
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(proxy.log.join('\n')).toMatch(/cut/);
+    const manifest = (await readStorageManifest(out))!;
+    const big = objects.find((o) => o.key === 'big/25mb.bin')!;
+    expect(manifest.objects.find((o) => o.key === big.key)!.sha256).toBe(sha256(big.body));
   });
 
   it('refuses wrong credentials, unknown and missing buckets in one line, never printing the secret', async () => {
