@@ -35,7 +35,10 @@ export function parseS3Settings(
   env: NodeJS.ProcessEnv = process.env,
 ): S3Settings {
   const endpoint = options.endpoint ?? '';
-  if (!endpoint) check.problems.push('no S3 endpoint given: pass --s3-endpoint <url>');
+  if (!endpoint)
+    check.problems.push(
+      '--s3-endpoint: missing (the S3 endpoint, such as https://<project-ref>.supabase.co/storage/v1/s3)',
+    );
   else {
     let url: URL | null = null;
     try {
@@ -52,10 +55,9 @@ export function parseS3Settings(
   }
   const accessKeyId = options.accessKeyId ?? env.AWS_ACCESS_KEY_ID ?? '';
   const secretAccessKey = options.secretAccessKey ?? env.AWS_SECRET_ACCESS_KEY ?? '';
-  if (!accessKeyId)
-    check.problems.push('no S3 access key id: pass --s3-access-key-id or set AWS_ACCESS_KEY_ID');
+  if (!accessKeyId) check.problems.push('--s3-access-key-id: missing (give it, or set AWS_ACCESS_KEY_ID)');
   if (!secretAccessKey)
-    check.problems.push('no S3 secret access key: pass --s3-secret-access-key or set AWS_SECRET_ACCESS_KEY');
+    check.problems.push('--s3-secret-access-key: missing (give it, or set AWS_SECRET_ACCESS_KEY)');
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? DEFAULT_S3_REGION;
   return { endpoint: endpoint.replace(/\/+$/, ''), accessKeyId, secretAccessKey, region };
 }

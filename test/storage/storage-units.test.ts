@@ -62,8 +62,8 @@ describe('storage rules', () => {
     expect(check.problems).toEqual([
       '--s3-endpoint: expected an http:// or https:// URL (got "ftp:")',
       '--s3-endpoint: put no credentials in the URL; use --s3-access-key-id/--s3-secret-access-key or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
-      'no S3 access key id: pass --s3-access-key-id or set AWS_ACCESS_KEY_ID',
-      'no S3 secret access key: pass --s3-secret-access-key or set AWS_SECRET_ACCESS_KEY',
+      '--s3-access-key-id: missing (give it, or set AWS_ACCESS_KEY_ID)',
+      '--s3-secret-access-key: missing (give it, or set AWS_SECRET_ACCESS_KEY)',
     ]);
     const ok = new SettingsProblems();
     const settings = parseS3Settings({ endpoint: 'https://x.supabase.co/storage/v1/s3/' }, ok, {

@@ -398,9 +398,13 @@ describe('storage export → import → verify against real S3-protocol servers'
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/objects\[0\]\.file: expected objects\/<2 hex>\/<64 hex>/);
 
-    const none = await cli(['storage', 'export', '--db-url', dbUrl, '-o', out], {});
+    const none = await cli(['storage', 'export', '-o', out], {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+    });
     expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/3 problems/);
+    expect(none.stderr).toMatch(/4 problems/);
+    expect(none.stderr).toMatch(/no database given/);
     expect(none.stderr).toMatch(/--s3-endpoint/);
   });
 });

@@ -1,12 +1,17 @@
 import type { Command } from 'commander';
 import type { S3Options } from '../../storage/s3.js';
-import { exportStorage, defaultStorageJobs } from '../../storage/storage-export.js';
+import {
+  defaultStorageJobs,
+  exportStorage,
+  parseStorageExportSettings,
+  type StorageExportOptions,
+} from '../../storage/storage-export.js';
 import { importStorage } from '../../storage/storage-import.js';
 import { verifyStorage } from '../../storage/storage-verify.js';
 import { SettingsProblems } from '../../settings.js';
 import { chooseDatabase } from '../database.js';
 import { formatBytes, formatCount } from '../format.js';
-import { collect } from '../options.js';
+import { checkSettings, collect } from '../options.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED, interruption } from '../run.js';
 import { plural } from '../terminal.js';
@@ -160,23 +165,23 @@ Examples:
 }
 
 async function runExport(flags: ExportFlags): Promise<number> {
+  // Every problem at once: the database choice here, the S3 options and the rest by the library.
   const check = new SettingsProblems();
-  const dbUrl = chooseDatabase('source', flags.dbUrl, check);
-  check.done();
+  const options: StorageExportOptions = {
+    dbUrl: chooseDatabase('source', flags.dbUrl, check),
+    outputDir: flags.outputDir,
+    s3: s3Options(flags),
+    buckets: flags.bucket,
+    jobs: flags.jobs,
+    resume: flags.resume,
+    force: flags.force,
+    signal: interruption.signal,
+  };
+  checkSettings(check, () => parseStorageExportSettings(options));
   const display = new ProgressDisplay(process.stderr, 'downloading', 'connecting, listing storage.objects');
   let result;
   try {
-    result = await exportStorage({
-      dbUrl,
-      outputDir: flags.outputDir,
-      s3: s3Options(flags),
-      buckets: flags.bucket,
-      jobs: flags.jobs,
-      resume: flags.resume,
-      force: flags.force,
-      signal: interruption.signal,
-      onEvent: storageProgress(display, 'downloading'),
-    });
+    result = await exportStorage({ ...options, onEvent: storageProgress(display, 'downloading') });
   } finally {
     display.stop();
   }
