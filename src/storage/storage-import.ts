@@ -228,7 +228,8 @@ async function uploadObject(
   const upload = new Upload({
     client,
     queueSize: 2,
-    partSize: PART_SIZE,
+    // S3 takes at most 10,000 parts: objects over 80 GB get larger parts.
+    partSize: Math.max(PART_SIZE, Math.ceil(object.size / 9_000)),
     leavePartsOnError: false,
     abortController: signal ? abortControllerOf(signal) : undefined,
     params: {
