@@ -97,7 +97,12 @@ export async function verifyStorage(options: StorageVerifyOptions): Promise<Stor
     for (const [bucket, keys] of listed)
       for (const [key, info] of keys)
         if (!expected.has(`${bucket}\0${key}`))
-          add('extra', bucket, key, `on the target (${info.size} bytes), not in the export`);
+          add(
+            'extra',
+            bucket,
+            key,
+            `on the target (${info.size} byte${info.size === 1 ? '' : 's'}), not in the export`,
+          );
 
     await forEachParallel(
       toCompare,

@@ -1,7 +1,7 @@
 import type { StorageEvent } from '../../storage/storage-export.js';
 import { formatBytes, formatCount } from '../format.js';
 import type { ProgressDisplay } from '../progress.js';
-import { interactive, terminal } from '../terminal.js';
+import { interactive, plural, terminal } from '../terminal.js';
 
 /**
  * Shows storage transfers: on a terminal, the status line counts objects and bytes; elsewhere a line every
@@ -22,7 +22,7 @@ export function storageProgress(display: ProgressDisplay, verb: string) {
         total = event.objects;
         totalBytes = event.bytes;
         display.log(
-          `${verb[0]!.toUpperCase()}${verb.slice(1)} ${formatCount(total)} objects (${formatBytes(totalBytes)})`,
+          `${verb[0]!.toUpperCase()}${verb.slice(1)} ${plural(total, 'object')} (${formatBytes(totalBytes)})`,
         );
         display.phase(status());
         break;
