@@ -158,6 +158,29 @@ describe('storage export → import → verify against real S3-protocol servers'
     );
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/Storage matches: 8 objects/);
+    // A row added at the source since the export, and one removed: named against the source.
+    await db.query(
+      `insert into storage.objects (bucket_id, name, metadata) values ('documents', 'late/arrival.txt', '{"size": 3}')`,
+    );
+    await db.query(
+      `update storage.objects set name = 'a-renamed' where bucket_id = 'documents' and name = 'a'`,
+    );
+    const stale = await cli(
+      ['storage', 'verify', '-i', out, '--s3-endpoint', target.endpoint, '--db-url', dbUrl],
+      env,
+    );
+    expect(stale.code).toBe(1);
+    expect(stale.stdout).toMatch(
+      /✗ not exported: documents\/late\/arrival\.txt: in storage\.objects at the source, not in the export/,
+    );
+    expect(stale.stdout).toMatch(/✗ not exported: documents\/a-renamed/);
+    expect(stale.stdout).toMatch(
+      /✗ not in the source: documents\/a: exported, no longer in storage\.objects/,
+    );
+    await db.query(`delete from storage.objects where name = 'late/arrival.txt'`);
+    await db.query(
+      `update storage.objects set name = 'a' where bucket_id = 'documents' and name = 'a-renamed'`,
+    );
 
     // --resume skips what is there already.
     const again = await cli(
