@@ -127,7 +127,7 @@ export async function bucketExists(client: S3Client, endpoint: string, bucket: s
     if (s3ErrorCode(err) === 'NoSuchBucket') return false;
     if (isCredentialError(err))
       throw new ConnectionError(
-        `S3 endpoint ${endpoint} refused the credentials (${s3ErrorCode(err) ?? 'HTTP 403'}): check --s3-access-key-id and --s3-secret-access-key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`,
+        `S3 endpoint ${endpoint} refused the credentials (${s3ErrorCode(err) ?? 'HTTP 403'}): check --s3-access-key-id and --s3-secret-access-key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), and --s3-region (or AWS_REGION; Supabase signs with the project's region, shown beside the endpoint)`,
         endpoint,
         { cause: err },
       );

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { InterruptedError, StorageObjectError, UsageError } from '../errors.js';
 import {
   objectFileName,
+  objectLabel,
   objectPath,
   readStorageManifest,
   storageDir,
@@ -110,11 +111,12 @@ export async function exportStorage(options: StorageExportOptions): Promise<Stor
     }
     const manifest = initialManifest(settings, rows.buckets, rows.objects);
     for (const id of missingBuckets) {
-      const n = rows.objects.filter((o) => o.bucket === id).length;
+      const keys = rows.objects.filter((o) => o.bucket === id).map((o) => o.key);
+      const n = keys.length;
       failures.push({
         bucket: id,
         key: null,
-        error: `${id}: the bucket does not exist at ${settings.s3.endpoint} (NoSuchBucket), and storage.objects lists ${n} object${n === 1 ? '' : 's'} in it`,
+        error: `${id}: the bucket does not exist at ${settings.s3.endpoint} (NoSuchBucket), and storage.objects lists ${n} object${n === 1 ? '' : 's'} in it (${objectLabel(id, keys[0]!)}${n > 1 ? ', …' : ''})`,
       });
     }
     await writeStorageManifest(dir, manifest);

@@ -380,7 +380,7 @@ describe('storage export → import → verify against real S3-protocol servers'
     );
     expect(missing.code).toBe(1);
     expect(missing.stdout + missing.stderr).toMatch(
-      /vanished: the bucket does not exist at http:\/\/127\.0\.0\.1:\d+ \(NoSuchBucket\), and storage\.objects lists 1 object in it/,
+      /vanished: the bucket does not exist at http:\/\/127\.0\.0\.1:\d+ \(NoSuchBucket\), and storage\.objects lists 1 object in it \(vanished\/x\/y\.txt\)/,
     );
 
     // A file that cannot be written (a file where the objects' folder goes): each object named, exit 1.
