@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 /*
  * The folders of src/ import in one direction only, each from the layers before it:
- * pg → catalog → codec → format → export | import | verify | schema → users → demo → cli.
+ * pg → catalog → codec → format → export | import | verify | schema | storage → users → demo → cli.
  * Folders of one layer do not import each other. Top-level files (errors, settings, version) are shared;
  * index.ts, the library's entry, may import every folder but the CLI.
  */
@@ -13,7 +13,7 @@ const LAYERS = [
   ['catalog'],
   ['codec'],
   ['format'],
-  ['export', 'import', 'verify', 'schema'],
+  ['export', 'import', 'verify', 'schema', 'storage'],
   ['users'],
   ['demo'],
   ['cli'],

@@ -45,6 +45,19 @@ export class IntegrityError extends Error {
   }
 }
 
+/** One storage object failed (missing at the source, bytes not as its row says, a write): `bucket/key: why`. Exit 1. */
+export class StorageObjectError extends IntegrityError {
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    // The key as JSON string text: one line whatever it holds.
+    super(`${bucket}/${JSON.stringify(key).slice(1, -1)}: ${problem}`, options);
+  }
+}
+
 /** An export file's content is not what its format says: `row` counts from 1. Exit code 1. */
 export class RowFormatError extends Error {
   constructor(

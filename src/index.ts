@@ -37,3 +37,26 @@ export { exportUsersForProvider, type ProviderFormat } from './users/provider-ex
 export { verify, type VerifyOptions, type VerifyResult, type TableVerification } from './verify/verify.js';
 export { createSchema, type SchemaOptions, type SchemaResult, type SchemaReport } from './schema/schema.js';
 export { readAppSchemas, type AppSchemas, type SchemaChoice } from './catalog/app-schemas.js';
+export {
+  exportStorage,
+  type StorageEvent,
+  type StorageExportOptions,
+  type StorageExportResult,
+} from './storage/storage-export.js';
+export {
+  importStorage,
+  type StorageImportOptions,
+  type StorageImportResult,
+} from './storage/storage-import.js';
+export {
+  verifyStorage,
+  type StorageProblem,
+  type StorageVerifyOptions,
+  type StorageVerifyResult,
+} from './storage/storage-verify.js';
+export {
+  readStorageManifest,
+  type StorageManifest,
+  type StorageObject,
+  type StorageBucket,
+} from './format/storage-manifest.js';

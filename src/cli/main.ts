@@ -4,6 +4,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerSchema } from './commands/schema.js';
+import { registerStorage } from './commands/storage.js';
 import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT_USAGE } from './run.js';
@@ -83,6 +84,7 @@ registerExport(program);
 registerImport(program);
 registerUsers(program);
 registerVerify(program);
+registerStorage(program);
 registerDemo(program);
 
 await program.parseAsync(argv);

@@ -48,7 +48,9 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
         say(code ? `finished with failures in ${elapsed}` : `done in ${elapsed}`);
       }
     } catch (err) {
-      const advised = command ? withResumeAdvice(err, command.name(), opts) : err;
+      // `storage export` is not `export`: its messages name their own command.
+      const name = command?.parent?.parent ? `${command.parent.name()} ${command.name()}` : command?.name();
+      const advised = name ? withResumeAdvice(err, name, opts) : err;
       process.exitCode = reportError(advised);
       if (opts.json) printJsonError(advised, process.exitCode);
     }

@@ -37,9 +37,12 @@ export async function writeFileAtomically(
   path: string,
   source: [Readable, ...Transform[]],
   signal?: AbortSignal,
+  /** Checks what was written before it gets its final name; throwing removes the temporary file. */
+  check?: (written: WrittenFile) => void | Promise<void>,
 ): Promise<WrittenFile> {
   const temp = partialPath(path);
   const tap = new DigestTap();
+  let written: WrittenFile;
   try {
     const file = createWriteStream(temp, { mode: 0o600, highWaterMark: 1 << 20 });
     file.once('open', () => void chmod(temp, 0o600).catch(() => undefined));
@@ -52,12 +55,14 @@ export async function writeFileAtomically(
     } finally {
       await handle.close();
     }
+    written = { bytes: tap.bytes, sha256: tap.digest() };
+    await check?.(written);
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
   }
   await rename(temp, path);
-  return { bytes: tap.bytes, sha256: tap.digest() };
+  return written;
 }
 
 /**
