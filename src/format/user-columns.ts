@@ -67,6 +67,10 @@ export function findUserColumns(tables: readonly ManifestTable[], named: readonl
     else if (!t) problems.push(`--user-columns ${arg}: table ${schema}.${table} is not in the import`);
     else if (!t.columns.some((c) => c.name === column))
       problems.push(`--user-columns ${arg}: ${displayName(t)} has no column "${column}"`);
+    else if (t.columns.some((c) => c.name === column && c.generated))
+      problems.push(
+        `--user-columns ${arg}: a generated column (the target computes it from the row's other columns): leave it out`,
+      );
     else add(t, column, '--user-columns');
   }
   if (problems.length > 0) throw new UsageError(problems);

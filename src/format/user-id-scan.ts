@@ -62,6 +62,8 @@ export async function scanUserIdColumns(
     const candidates = t.columns.filter(
       (c) =>
         !fkColumns.has(c.name) &&
+        // A generated column is computed by the target from the others: never rewritten itself.
+        !c.generated &&
         (c.encoding === 'text' || (c.encoding === 'array' && c.elementEncoding === 'text')),
     );
     if (candidates.length === 0) continue;

@@ -83,6 +83,17 @@ export async function recordUserMap(
   }
 }
 
+/** Removes what an import of this export recorded (an import without a user map replaces one with one). */
+export async function forgetUserMap(client: pg.Client, exportId: string): Promise<void> {
+  const { rows } = await client.query<{ ok: boolean }>(
+    `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ok`,
+    [USER_MAP_TABLE, USER_COLUMNS_TABLE],
+  );
+  if (!rows[0]!.ok) return;
+  await client.query(`DELETE FROM ${USER_MAP_TABLE} WHERE export_id = $1`, [exportId]);
+  await client.query(`DELETE FROM ${USER_COLUMNS_TABLE} WHERE export_id = $1`, [exportId]);
+}
+
 /** What an import of this export recorded in the target, or null when none did (or none with a map). */
 export async function readRecordedUserMap(
   client: pg.Client,

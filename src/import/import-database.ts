@@ -14,7 +14,7 @@ import {
   type ManifestTable,
 } from '../format/manifest.js';
 import { selectEntries } from '../format/select-entries.js';
-import { recordUserMap } from '../format/user-map-record.js';
+import { forgetUserMap, recordUserMap } from '../format/user-map-record.js';
 import { serialized } from '../format/serialized.js';
 import type { UserColumn, UserColumnCounts } from '../format/user-columns.js';
 import { connect, describeUrl } from '../pg/connect.js';
@@ -82,6 +82,19 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     const mapping = await userMapForRun(coordinator, settings, progress, selected);
     settings = mapping.settings;
     const { userColumns } = mapping;
+    // The map is recorded before anything else is written: a run killed at any point is resumed with it
+    // (and verify compares through it). An import without one forgets a map an earlier import recorded.
+    if (!settings.dryRun && progress.available && mapping.problems.length === 0) {
+      if (settings.userMap)
+        await recordUserMap(
+          coordinator,
+          progress.exportId,
+          settings.userMap,
+          userColumns,
+          settings.unmatched,
+        );
+      else if (!settings.resume) await forgetUserMap(coordinator, progress.exportId);
+    }
     const resume = await resumePoint(coordinator, settings, manifest, target, selected, progress);
     const checked = await checkBeforeWriting(coordinator, settings, manifest, resume.toLoad, userColumns, {
       partial: new Set(resume.committed.map((c) => `${c.schema}\u0000${c.table}`)),
@@ -163,9 +176,6 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       }),
     );
     await saveState();
-    // Verify reads the map and the columns from the target (supamigrate.import_user_map), needing no flags.
-    if (settings.userMap && progress.available)
-      await recordUserMap(coordinator, progress.exportId, settings.userMap, userColumns, settings.unmatched);
     emit({ type: 'plan', tables: result.tables, triggerMode: pre.triggerMode, role: pre.role });
     for (const note of pre.notes) emit({ type: 'note', message: note });
     // The last step of the pre-flight: every connection of --jobs open before anything is emptied.

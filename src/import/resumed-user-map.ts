@@ -14,9 +14,10 @@ export interface UserMapDecision {
 
 /**
  * The user map an import rewrites with. A resumed import continues with the map the earlier run recorded
- * in the target (supamigrate.import_user_map), so files loaded before and after the interruption hold the
- * same new ids: without --user-map it takes the recorded one; a different map, other user columns, another
- * --unmatched, or a map where the earlier run loaded files without one, is refused before a row is written.
+ * in the target (supamigrate.import_user_map, written before anything else of that run), so files loaded
+ * before and after the interruption hold the same new ids: without --user-map it takes the recorded one;
+ * once a file is committed, a different map, other user columns, another --unmatched, or a map where the
+ * earlier run loaded files without one, is refused before a row is written.
  */
 export async function userMapForRun(
   client: pg.Client,
@@ -28,9 +29,9 @@ export async function userMapForRun(
   const decision: UserMapDecision = { settings, userColumns: given(settings), problems: [], notes: [] };
   if (!settings.resume || !progress.available) return decision;
   const recorded = await readRecordedUserMap(client, progress.exportId);
+  const loaded = await committedFiles(client, progress);
   if (!recorded) {
-    const loaded = settings.userMap ? await committedFiles(client, progress) : [];
-    if (loaded.length > 0)
+    if (settings.userMap && loaded.length > 0)
       decision.problems.push(
         `--user-map: the run being resumed loaded ${loaded.length} file(s) without a user map (their user ids are the old ones): resume without --user-map, or import again from the start with --truncate and the map`,
       );
@@ -55,7 +56,9 @@ export async function userMapForRun(
       ],
     };
   }
-  decision.problems.push(...differences(recorded, settings, decision.userColumns, selected));
+  // Nothing loaded yet with the recorded map (the run stopped before its first COMMIT): the given one wins.
+  if (loaded.length > 0)
+    decision.problems.push(...differences(recorded, settings, decision.userColumns, selected));
   return decision;
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { ManifestTable } from '../../src/format/manifest.js';
+import { findUserColumns } from '../../src/format/user-columns.js';
 import { scanUserIdColumns } from '../../src/format/user-id-scan.js';
 
 /** A uuid-shaped id from a name, so the files are the same on every run. */
@@ -120,5 +121,33 @@ describe('users scan: the sample and the foreign keys', () => {
     expect(scan.proposed.find((c) => c.column === 'id')?.foundBy).toEqual({
       referencedBy: 'basejump.account_user.account_id',
     });
+  });
+
+  it('never proposes a generated column (the target computes it), and --user-columns refuses one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scan-'));
+    // storage.objects.path_tokens: generated from the name, whose first folder is the owner's id.
+    await writeFile(
+      join(dir, 'o.ndjson'),
+      users
+        .map((u) => JSON.stringify({ name: `${u}/avatar.png`, path_tokens: [u, 'avatar.png'] }))
+        .join('\n'),
+    );
+    const objects = table('objects', 'o.ndjson', 100, {
+      columns: [
+        { ...uuidColumn('name'), type: 'text' },
+        {
+          ...uuidColumn('path_tokens'),
+          type: 'text[]',
+          encoding: 'array' as const,
+          elementEncoding: 'text',
+          generated: 'stored',
+        },
+      ],
+    } as unknown as Partial<ManifestTable>);
+    const scan = await scanUserIdColumns(dir, 'ndjson', [objects], userIds);
+    expect(scan.proposed.map((c) => c.column)).toEqual([]);
+    expect(() => findUserColumns([objects], ['basejump.objects.path_tokens'])).toThrow(
+      /--user-columns basejump\.objects\.path_tokens: a generated column/,
+    );
   });
 });

@@ -37,10 +37,10 @@ describe('a mapped import, interrupted and resumed; verify of its user ids', () 
     other = mapUsers(users, newUsers('ABCDEF02'));
   });
 
-  it('resumes with the recorded map (a different one is refused); verify needs no flag and finds an old id', async () => {
-    const targetUrl = await createDatabase('umr_tgt');
+  /** A target with the schema, and the new provider's users in auth.users (the unmatched ones kept). */
+  async function freshTarget(label: string): Promise<string> {
+    const targetUrl = await createDatabase(label);
     await createSampleSchema(targetUrl);
-    // The new provider's users are in the target's auth.users, as on Supabase; the unmatched ones are kept.
     const all = await readAuthUsers(dir);
     const mapped = new Set(map.mappings.map((m) => m.oldId));
     await (
@@ -48,6 +48,42 @@ describe('a mapped import, interrupted and resumed; verify of its user ids', () 
     ).query('insert into auth.users (id) select unnest($1::uuid[])', [
       [...map.mappings.map((m) => m.newId), ...all.filter((u) => !mapped.has(u.id)).map((u) => u.id)],
     ]);
+    return targetUrl;
+  }
+
+  const oldIdsLeft = async (targetUrl: string) =>
+    (
+      await (
+        await connectTo(targetUrl)
+      ).query(
+        `select 1 from public.event_logs where actor_id::text = any($1) union all
+         select 1 from public.devices where owner_id::text = any($1)`,
+        [map.mappings.map((m) => m.oldId)],
+      )
+    ).rowCount;
+
+  it('a run stopped before its first COMMIT is resumed, with no flag, with its map', async () => {
+    const targetUrl = await freshTarget('umr_early');
+    const stop = new AbortController();
+    await importDatabase({
+      targetUrl,
+      inputDir: dir,
+      userMap: map,
+      userColumns: USER_COLUMNS,
+      unmatched: 'keep',
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type === 'table-start') stop.abort();
+      },
+    }).catch(() => undefined);
+    const resumed = await importDatabase({ targetUrl, inputDir: dir, resume: true });
+    expect(resumed.failures).toEqual([]);
+    expect(resumed.notes.join('\n')).toMatch(/resumed with the user map the run being resumed recorded/);
+    expect(await oldIdsLeft(targetUrl)).toBe(0);
+  });
+
+  it('resumes with the recorded map (a different one is refused); verify needs no flag and finds an old id', async () => {
+    const targetUrl = await freshTarget('umr_tgt');
     const options = { targetUrl, inputDir: dir, userColumns: USER_COLUMNS, unmatched: 'keep', jobs: 1 };
     // Stopped once the first tables are in, as a kill would.
     const stop = new AbortController();
@@ -73,13 +109,7 @@ describe('a mapped import, interrupted and resumed; verify of its user ids', () 
       /resumed with the user map the run being resumed recorded in the target \(supamigrate\.import_user_map: \d+ users, \d+ user column\(s\), --unmatched keep\)/,
     );
     const target = await connectTo(targetUrl);
-    const oldIds = map.mappings.map((m) => m.oldId);
-    const left = await target.query(
-      `select 1 from public.event_logs where actor_id::text = any($1) union all
-       select 1 from public.devices where owner_id::text = any($1)`,
-      [oldIds],
-    );
-    expect(left.rowCount).toBe(0);
+    expect(await oldIdsLeft(targetUrl)).toBe(0);
     const clean = await verify({ inputDir: dir, dbUrl: sourceUrl, targetUrl });
     expect(clean.tables.filter((t) => t.status !== 'match')).toEqual([]);
     // A row put back on a mapped user's old id is a difference, not a "kept" id.
