@@ -37,3 +37,10 @@ export { exportUsersForProvider, type ProviderFormat } from './users/provider-ex
 export { verify, type VerifyOptions, type VerifyResult, type TableVerification } from './verify/verify.js';
 export { createSchema, type SchemaOptions, type SchemaResult, type SchemaReport } from './schema/schema.js';
 export { readAppSchemas, type AppSchemas, type SchemaChoice } from './catalog/app-schemas.js';
+export {
+  migrate,
+  type MigrateEvent,
+  type MigrateOptions,
+  type MigrateResult,
+  type MigrateStep,
+} from './migrate/migrate.js';

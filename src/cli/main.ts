@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerSchema } from './commands/schema.js';
 import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
@@ -83,6 +84,7 @@ registerExport(program);
 registerImport(program);
 registerUsers(program);
 registerVerify(program);
+registerMigrate(program);
 registerDemo(program);
 
 await program.parseAsync(argv);

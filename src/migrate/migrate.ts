@@ -1,0 +1,264 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { exportDatabase, type ExportResult } from '../export/export-database.js';
+import { MANIFEST_FILE } from '../format/manifest.js';
+import { writeMigrateRecord } from '../format/migrate-record.js';
+import { describeViolation } from '../import/foreign-keys.js';
+import { importDatabase, type ImportResult } from '../import/import-database.js';
+import { createSchema } from '../schema/schema.js';
+import { verify, type VerifyResult } from '../verify/verify.js';
+import { VERSION } from '../version.js';
+import { verifyCounts, type CountsResult } from './counts.js';
+import { checkSameDatabases, connectBoth, readTargetState, refuseNonEmpty } from './databases.js';
+import type { MigrateEvent, MigrateStep } from './events.js';
+import { checkSameOptions, recordedOptions } from './record.js';
+import { parseMigrateSettings, type MigrateOptions, type MigrateSettings } from './settings.js';
+import { keptAdvice, StepRunner, type StepRecord } from './steps.js';
+import { openWorkDir, removeWorkDir, type WorkDir } from './work-dir.js';
+
+export type { MigrateEvent, MigrateOptions, MigrateStep, StepRecord };
+
+export interface MigrateResult {
+  dryRun: boolean;
+  /** Every step done; nothing failed, violated or differs. */
+  complete: boolean;
+  /** The export directory the run wrote (removed at success unless --keep-files). */
+  workDir: string;
+  workDirKept: boolean;
+  steps: StepRecord[];
+  /** Whether the schema step created the application schemas in the target. */
+  schemaCreated: boolean;
+  export: ExportResult | null;
+  import: ImportResult | null;
+  verify: { mode: 'checksums'; result: VerifyResult } | { mode: 'counts'; result: CountsResult } | null;
+  /** What keeps the run from being complete, one line each. */
+  failures: string[];
+}
+
+/** One run's state, handed from step to step. */
+interface Run {
+  settings: MigrateSettings;
+  work: WorkDir;
+  steps: StepRunner;
+  emit: (event: MigrateEvent) => void;
+  result: MigrateResult;
+}
+
+/**
+ * Moves a database to another PostgreSQL in one run, as named steps: connect (both sides, refused when
+ * they are one database) → schema (when the target has none of the application tables) → export (into
+ * the work directory, in one snapshot) → load → foreign keys → sequences → verify. The work directory
+ * records the run (migrate.json), and the export and the import their own progress, so `resume` with the
+ * same options finishes an interrupted run without reading or loading a finished table again.
+ *
+ * ```ts
+ * const result = await migrate({ dbUrl: process.env.SUPABASE_DB_URL!, targetUrl: process.env.TARGET_DB_URL! });
+ * if (!result.complete) throw new Error(result.failures.join('\n'));
+ * ```
+ */
+export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
+  const settings = parseMigrateSettings(options);
+  const work = await openWorkDir(settings);
+  const emit = options.onEvent ?? (() => undefined);
+  const steps = new StepRunner(emit);
+  const result: MigrateResult = {
+    dryRun: settings.dryRun,
+    complete: false,
+    workDir: work.path,
+    workDirKept: true,
+    steps: steps.records,
+    schemaCreated: false,
+    export: null,
+    import: null,
+    verify: null,
+    failures: [],
+  };
+  const run: Run = { settings, work, steps, emit, result };
+  let recorded = Boolean(work.previous);
+  try {
+    await connectStep(run);
+    recorded = !settings.dryRun;
+    if (!(await exportStep(run)) || settings.dryRun) return await finish(run);
+    if (await loadSteps(run)) await verifyStep(run);
+    return await finish(run);
+  } catch (err) {
+    steps.end('failed');
+    // Nothing recorded yet: nothing to resume, and a private directory of this run goes.
+    if (!recorded) {
+      if (work.private && !settings.dryRun) await removeWorkDir(work).catch(() => undefined);
+      throw err;
+    }
+    throw keptAdvice(err, steps.records.findLast((r) => r.status === 'failed')?.step ?? null, work.path);
+  }
+}
+
+/** connect → schema: both databases checked, the run recorded, the target given the schema it lacks. */
+async function connectStep({ settings, work, steps, result }: Run): Promise<void> {
+  const checked = await steps.run('connect', async () => {
+    const dbs = await connectBoth(settings);
+    try {
+      if (work.previous) {
+        checkSameDatabases(work.previous, dbs.identities);
+        checkSameOptions(work.previous.options, recordedOptions(settings), work.path);
+      }
+      const target = await readTargetState(dbs, settings);
+      refuseNonEmpty(target, settings);
+      return { identities: dbs.identities, target };
+    } finally {
+      await dbs.close();
+    }
+  });
+  if (!settings.dryRun && !work.previous) {
+    await writeMigrateRecord(work.path, {
+      tool: 'supamigrate migrate',
+      version: VERSION,
+      startedAt: new Date().toISOString(),
+      ...checked.identities,
+      options: recordedOptions(settings),
+    });
+  }
+  if (checked.target.tables.length > 0) {
+    steps.skip('schema', `the target has ${checked.target.tables.length} of the application tables`);
+    return;
+  }
+  await steps.run(
+    'schema',
+    async () => {
+      const created = await createSchema({
+        dbUrl: settings.dbUrl,
+        targetUrl: settings.targetUrl,
+        schemas: settings.export.appSchemas ? undefined : settings.export.schemas,
+        dryRun: settings.dryRun,
+        userMap: settings.userMap,
+        userColumns: settings.import.userColumns,
+        ioTimeout: settings.import.ioTimeout,
+      });
+      if (created.report.problems.length > 0)
+        throw new UsageError(created.report.problems.map((p) => `schema: ${p}`));
+      result.schemaCreated = created.written;
+      return `${created.statements.length} statements${settings.dryRun ? ' (dry run: not run)' : ''}`;
+    },
+    String,
+  );
+}
+
+/** export: every table into the work directory (finishing the interrupted run's export, if any). */
+async function exportStep({ settings, work, steps, emit, result }: Run): Promise<boolean> {
+  const resume =
+    work.previous !== null &&
+    (await stat(join(work.path, MANIFEST_FILE)).then(
+      () => true,
+      () => false,
+    ));
+  await steps.run('export', async () => {
+    result.export = await exportDatabase({
+      ...settings.exportOptions,
+      outputDir: work.path,
+      resume,
+      force: false,
+      onEvent: (event) => emit({ type: 'export', event }),
+    });
+  });
+  const r = result.export!;
+  steps.describe(
+    'export',
+    r.nothingToResume
+      ? 'already complete (interrupted run)'
+      : r.dryRun
+        ? `${r.tables.length} tables planned`
+        : `${r.manifest?.tables.length ?? 0} tables`,
+    r.failures.length > 0,
+  );
+  result.failures.push(...r.failures.map((f) => `export of ${f.table}: ${f.error}`));
+  return r.failures.length === 0;
+}
+
+/** load → foreign keys → sequences: the import of the work directory (resumed, if interrupted). */
+async function loadSteps({ settings, work, steps, emit, result }: Run): Promise<boolean> {
+  steps.begin('load');
+  const imported: ImportResult = await importDatabase({
+    ...settings.importOptions,
+    inputDir: work.path,
+    resume: work.previous !== null,
+    onEvent: (event) => {
+      if (event.type === 'phase' && event.phase === 'checking foreign keys') steps.begin('foreign keys');
+      if (event.type === 'phase' && event.phase === 'setting sequences') steps.begin('sequences');
+      emit({ type: 'import', event });
+    },
+  });
+  steps.end('done');
+  result.import = imported;
+  steps.describe(
+    'load',
+    `${imported.loaded.length} tables loaded${imported.failures.length > 0 ? `, ${imported.failures.length} failed` : ''}`,
+    imported.failures.length > 0,
+  );
+  steps.describe(
+    'foreign keys',
+    imported.violations.length > 0 ? `${imported.violations.length} violated` : 'all hold',
+    imported.violations.length > 0,
+  );
+  steps.describe('sequences', `${imported.sequences.length} set`);
+  result.failures.push(
+    ...imported.failures.map((f) => `load of ${f.table}: ${f.error}`),
+    ...imported.violations.map((v) => `foreign key violated: ${describeViolation(v)}`),
+  );
+  return imported.failures.length === 0 && imported.violations.length === 0;
+}
+
+/** verify: source, files and target compared (checksums), or their row counts, or nothing. */
+async function verifyStep({ settings, work, steps, emit, result }: Run): Promise<void> {
+  if (settings.verify === 'none') {
+    steps.skip('verify', '--verify none');
+    return;
+  }
+  await steps.run(
+    'verify',
+    async () => {
+      if (settings.verify === 'counts') {
+        const counted = await verifyCounts(
+          work.path,
+          settings.dbUrl,
+          settings.targetUrl,
+          settings.import.ioTimeout,
+          () => undefined,
+        );
+        result.verify = { mode: 'counts', result: counted };
+        result.failures.push(...counted.problems);
+        return `${counted.tables.length} tables counted${counted.ok ? ', all match' : ', they DIFFER'}`;
+      }
+      const checked = await verify({
+        inputDir: work.path,
+        dbUrl: settings.dbUrl,
+        targetUrl: settings.targetUrl,
+        userMap: settings.userMap,
+        userColumns: settings.import.userColumns,
+        ioTimeout: settings.import.ioTimeout,
+        onEvent: (e) => emit({ type: 'verify', table: e.table }),
+      });
+      result.verify = { mode: 'checksums', result: checked };
+      const bad = checked.tables.filter((t) => t.status !== 'match');
+      result.failures.push(
+        ...checked.fileProblems,
+        ...checked.missingFromExport.map((t) => `${t}: in the source, not in the export`),
+        ...bad.map((t) => `${t.schema}.${t.name} differs: ${t.problems.join('; ')}`),
+      );
+      return `${checked.tables.length} tables checksummed${checked.ok ? ', all match' : `, ${bad.length} differ`}`;
+    },
+    String,
+  );
+  if (result.verify && !result.verify.result.ok)
+    steps.describe('verify', steps.records.at(-1)!.detail ?? '', true);
+}
+
+/** The end: complete (the private work directory goes), or not (it stays, for --resume). */
+async function finish({ settings, work, result }: Run): Promise<MigrateResult> {
+  result.complete = !settings.dryRun && result.failures.length === 0;
+  if (result.complete && work.private) {
+    await removeWorkDir(work);
+    result.workDirKept = false;
+  }
+  if (settings.dryRun) result.workDirKept = false;
+  return result;
+}
