@@ -3,6 +3,7 @@ import { lstat, mkdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { prepareOutputDir } from '../export/output-dir.js';
 import { MANIFEST_FILE } from '../format/manifest.js';
 import { readMigrateRecord, type MigrateRecord } from '../format/migrate-record.js';
 import { describeUrl } from '../pg/connect.js';
@@ -46,7 +47,7 @@ export async function openWorkDir(settings: MigrateSettings): Promise<WorkDir> {
   if (settings.resume) {
     if (!previous)
       throw new UsageError(
-        `nothing to resume: no interrupted migrate from ${from} in ${path}${isPrivate ? ' (give the same --db-url, --target-url and --keep-files as the run you resume)' : ''}`,
+        `nothing to resume: no interrupted migrate from ${from} in ${path} (a migrate that finished leaves none; give the same --db-url, --target-url and --keep-files as the run you resume)`,
       );
     return { path, private: isPrivate, previous };
   }
@@ -60,6 +61,7 @@ export async function openWorkDir(settings: MigrateSettings): Promise<WorkDir> {
   // A private directory without a record: a run that stopped before it began. Started over.
   if (info && isPrivate) await rm(path, { recursive: true, force: true });
   if (isPrivate) await mkdir(path, { mode: 0o700 });
+  else await prepareOutputDir(path);
   return { path, private: isPrivate, previous: null };
 }
 
