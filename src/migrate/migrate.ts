@@ -5,13 +5,14 @@ import { exportDatabase, type ExportResult } from '../export/export-database.js'
 import { MANIFEST_FILE } from '../format/manifest.js';
 import { writeMigrateRecord } from '../format/migrate-record.js';
 import { describeViolation } from '../import/foreign-keys.js';
-import { importDatabase, type ImportResult } from '../import/import-database.js';
+import { importDatabase, type ImportEvent, type ImportResult } from '../import/import-database.js';
 import { createSchema } from '../schema/schema.js';
 import { verify, type VerifyResult } from '../verify/verify.js';
 import { VERSION } from '../version.js';
 import { verifyCounts, type CountsResult } from './counts.js';
 import { checkSameDatabases, connectBoth, readTargetState, refuseNonEmpty } from './databases.js';
 import type { MigrateEvent, MigrateStep } from './events.js';
+import { ExportPipeline } from './pipeline.js';
 import { checkSameOptions, recordedOptions } from './record.js';
 import { parseMigrateSettings, type MigrateOptions, type MigrateSettings } from './settings.js';
 import { keptAdvice, StepRunner, type StepRecord } from './steps.js';
@@ -38,6 +39,8 @@ export interface MigrateResult {
 
 /** One run's state, handed from step to step. */
 interface Run {
+  /** The identity of this migrate, the same across its resumes: the import's progress is keyed by it. */
+  exportId: string;
   settings: MigrateSettings;
   work: WorkDir;
   steps: StepRunner;
@@ -74,13 +77,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     verify: null,
     failures: [],
   };
-  const run: Run = { settings, work, steps, emit, result };
+  const run: Run = { exportId: '', settings, work, steps, emit, result };
   let recorded = Boolean(work.previous);
   try {
     await connectStep(run);
     recorded = !settings.dryRun;
-    if (!(await exportStep(run)) || settings.dryRun) return await finish(run);
-    if (await loadSteps(run)) await verifyStep(run);
+    if ((await dataSteps(run)) && !settings.dryRun) await verifyStep(run);
     return await finish(run);
   } catch (err) {
     steps.end('failed');
@@ -94,7 +96,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 }
 
 /** connect → schema: both databases checked, the run recorded, the target given the schema it lacks. */
-async function connectStep({ settings, work, steps, result }: Run): Promise<void> {
+async function connectStep(run: Run): Promise<void> {
+  const { settings, work, steps, result } = run;
   const checked = await steps.run('connect', async () => {
     const dbs = await connectBoth(settings);
     try {
@@ -109,15 +112,15 @@ async function connectStep({ settings, work, steps, result }: Run): Promise<void
       await dbs.close();
     }
   });
-  if (!settings.dryRun && !work.previous) {
-    await writeMigrateRecord(work.path, {
-      tool: 'supamigrate migrate',
-      version: VERSION,
-      startedAt: new Date().toISOString(),
-      ...checked.identities,
-      options: recordedOptions(settings),
-    });
-  }
+  const record = work.previous ?? {
+    tool: 'supamigrate migrate' as const,
+    version: VERSION,
+    startedAt: new Date().toISOString(),
+    ...checked.identities,
+    options: recordedOptions(settings),
+  };
+  if (!settings.dryRun && !work.previous) await writeMigrateRecord(work.path, record);
+  run.exportId = `migrate ${record.startedAt} ${record.source.systemIdentifier ?? '-'}/${record.source.databaseOid}`;
   if (checked.target.tables.length > 0) {
     steps.skip('schema', `the target has ${checked.target.tables.length} of the application tables`);
     return;
@@ -143,56 +146,84 @@ async function connectStep({ settings, work, steps, result }: Run): Promise<void
   );
 }
 
-/** export: every table into the work directory (finishing the interrupted run's export, if any). */
-async function exportStep({ settings, work, steps, emit, result }: Run): Promise<boolean> {
+/**
+ * data → foreign keys → sequences: the export into the work directory and, at the same time, the import
+ * from it: each table is loaded as soon as its files are written and recorded (parents first), so tables
+ * flow from source to target without waiting for the whole export. With a user map, whose ids are checked
+ * in every file before the first row is written, the load starts once the export is complete.
+ */
+async function dataSteps(run: Run): Promise<boolean> {
+  const { settings, work, steps, emit, result } = run;
+  steps.begin('data');
   const resume =
     work.previous !== null &&
     (await stat(join(work.path, MANIFEST_FILE)).then(
       () => true,
       () => false,
     ));
-  await steps.run('export', async () => {
-    result.export = await exportDatabase({
-      ...settings.exportOptions,
-      outputDir: work.path,
-      resume,
-      force: false,
-      onEvent: (event) => emit({ type: 'export', event }),
-    });
-  });
-  const r = result.export!;
-  steps.describe(
-    'export',
-    r.nothingToResume
-      ? 'already complete (interrupted run)'
-      : r.dryRun
-        ? `${r.tables.length} tables planned`
-        : `${r.manifest?.tables.length ?? 0} tables`,
-    r.failures.length > 0,
+  const pipeline = new ExportPipeline();
+  // The export stops when the import fails for good (a pre-flight problem): nothing would load its files.
+  const stop = new AbortController();
+  const exporting = exportDatabase({
+    ...settings.exportOptions,
+    outputDir: work.path,
+    resume,
+    force: false,
+    authUsersFirst: true,
+    signal: settings.signal ? AbortSignal.any([settings.signal, stop.signal]) : stop.signal,
+    onEvent: (event) => {
+      pipeline.onEvent(event);
+      emit({ type: 'export', event });
+    },
+  }).then(
+    (r) => {
+      pipeline.end(r);
+      result.export = r;
+      return r;
+    },
+    (err: unknown) => {
+      pipeline.end(undefined, err);
+      throw err;
+    },
   );
-  result.failures.push(...r.failures.map((f) => `export of ${f.table}: ${f.error}`));
-  return r.failures.length === 0;
-}
-
-/** load → foreign keys → sequences: the import of the work directory (resumed, if interrupted). */
-async function loadSteps({ settings, work, steps, emit, result }: Run): Promise<boolean> {
-  steps.begin('load');
-  const imported: ImportResult = await importDatabase({
+  if (settings.dryRun) {
+    const planned = await exporting;
+    steps.end('done', `${planned.tables.length} tables planned`);
+    return true;
+  }
+  const importOptions = {
     ...settings.importOptions,
     inputDir: work.path,
     resume: work.previous !== null,
-    onEvent: (event) => {
+    onEvent: (event: ImportEvent) => {
       if (event.type === 'phase' && event.phase === 'checking foreign keys') steps.begin('foreign keys');
       if (event.type === 'phase' && event.phase === 'setting sequences') steps.begin('sequences');
       emit({ type: 'import', event });
     },
-  });
+  };
+  let imported: ImportResult;
+  if (settings.userMap) {
+    const exported = await exporting;
+    if (!recordExport(run, exported)) return false;
+    imported = await importDatabase(importOptions);
+  } else {
+    // Written before the first table is read; if the export fails before, its error is the one to tell.
+    const manifest = await pipeline.manifest.catch(() => exporting.then(() => pipeline.manifest));
+    const importing = importDatabase({ ...importOptions, feed: pipeline.feed(manifest, run.exportId) });
+    importing.catch(() => stop.abort());
+    const [ex, im] = await Promise.allSettled([exporting, importing]);
+    if (im.status === 'rejected') throw im.reason;
+    if (ex.status === 'rejected') throw ex.reason;
+    recordExport(run, ex.value);
+    imported = im.value;
+  }
   steps.end('done');
   result.import = imported;
+  const exportedTables = result.export?.manifest?.tables.length ?? 0;
   steps.describe(
-    'load',
-    `${imported.loaded.length} tables loaded${imported.failures.length > 0 ? `, ${imported.failures.length} failed` : ''}`,
-    imported.failures.length > 0,
+    'data',
+    `${exportedTables} tables exported, ${imported.loaded.length} loaded${imported.failures.length > 0 ? `, ${imported.failures.length} failed` : ''}`,
+    imported.failures.length > 0 || result.failures.length > 0,
   );
   steps.describe(
     'foreign keys',
@@ -204,7 +235,14 @@ async function loadSteps({ settings, work, steps, emit, result }: Run): Promise<
     ...imported.failures.map((f) => `load of ${f.table}: ${f.error}`),
     ...imported.violations.map((v) => `foreign key violated: ${describeViolation(v)}`),
   );
-  return imported.failures.length === 0 && imported.violations.length === 0;
+  return result.failures.length === 0;
+}
+
+/** The export's failures (tables it could not read) as the run's. */
+function recordExport({ result }: Run, exported: ExportResult): boolean {
+  result.export = exported;
+  result.failures.push(...exported.failures.map((f) => `export of ${f.table}: ${f.error}`));
+  return exported.failures.length === 0;
 }
 
 /** verify: source, files and target compared (checksums), or their row counts, or nothing. */

@@ -134,7 +134,7 @@ async function runMigrate(flags: MigrateFlags): Promise<number> {
     }),
   );
   const userMap = flags.userMap ? await readUserMap(flags.userMap) : undefined;
-  const display = new ProgressDisplay(process.stderr, 'migrating', 'connecting to the source and the target');
+  const display = new ProgressDisplay(process.stderr, 'loading', 'connecting to the source and the target');
   let result: MigrateResult;
   try {
     result = await migrate({ ...options, userMap, onEvent: progressHandler(display) });
@@ -149,8 +149,7 @@ async function runMigrate(flags: MigrateFlags): Promise<number> {
 const STEP_PHASES: Record<string, string> = {
   connect: 'connecting to the source and the target',
   schema: 'creating the schema in the target',
-  export: 'exporting',
-  load: 'loading',
+  data: 'exporting and loading',
   'foreign keys': 'checking foreign keys',
   sequences: 'setting sequences',
   verify: 'verifying',
@@ -173,9 +172,11 @@ function progressHandler(display: ProgressDisplay) {
           display.log(`✗ ${displayName(e.table)}: ${e.table.problems.join('; ')}`);
         break;
       case 'export': {
+        // The status line and the bars follow the load (the import's events); the export's tables are
+        // told as lines when written.
         const event = e.event;
-        display.verb = 'exporting';
-        if (display.show(event)) return;
+        if (event.type === 'phase' || event.type === 'note' || event.type === 'table-failed')
+          display.show(event);
         if (event.type === 'plan')
           display.log(
             `Exporting ${plural(event.tables.length, 'table')} (${plural(
@@ -184,15 +185,13 @@ function progressHandler(display: ProgressDisplay) {
             )}) in one snapshot`,
           );
         if (event.type === 'table-done')
-          display.finish(
-            displayName(event),
+          display.log(
             `  exported ${displayName(event)}: ${formatCount(event.result.rowCount)} rows, ${formatBytes(event.result.bytes)}, ${event.result.seconds.toFixed(1)} s`,
           );
         break;
       }
       case 'import': {
         const event = e.event;
-        display.verb = 'loading';
         if (event.type === 'phase' && event.phase === 'loading') return;
         if (display.show(event)) return;
         if (event.type === 'plan')
