@@ -1,9 +1,9 @@
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { exportDatabase, type ExportResult } from '../export/export-database.js';
 import { MANIFEST_FILE } from '../format/manifest.js';
-import { writeMigrateRecord } from '../format/migrate-record.js';
+import { MIGRATE_RECORD_FILE, writeMigrateRecord } from '../format/migrate-record.js';
 import { describeViolation } from '../import/foreign-keys.js';
 import { importDatabase, type ImportEvent, type ImportResult } from '../import/import-database.js';
 import { createSchema } from '../schema/schema.js';
@@ -78,17 +78,18 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     failures: [],
   };
   const run: Run = { exportId: '', settings, work, steps, emit, result };
-  let recorded = Boolean(work.previous);
+  // Until the data step starts, nothing is written to the target (the schema step is one transaction).
+  let started = Boolean(work.previous);
   try {
     await connectStep(run);
-    recorded = !settings.dryRun;
+    started = !settings.dryRun;
     if ((await dataSteps(run)) && !settings.dryRun) await verifyStep(run);
     return await finish(run);
   } catch (err) {
     steps.end('failed');
-    // Nothing recorded yet: nothing to resume, and a private directory of this run goes.
-    if (!recorded) {
-      if (work.private && !settings.dryRun) await removeWorkDir(work).catch(() => undefined);
+    // Stopped before the data: nothing to resume; what this run made in its work directory goes.
+    if (!started) {
+      if (!settings.dryRun) await forgetRun(work).catch(() => undefined);
       throw err;
     }
     throw keptAdvice(err, steps.records.findLast((r) => r.status === 'failed')?.step ?? null, work.path);
@@ -288,6 +289,12 @@ async function verifyStep({ settings, work, steps, emit, result }: Run): Promise
   );
   if (result.verify && !result.verify.result.ok)
     steps.describe('verify', steps.records.at(-1)!.detail ?? '', true);
+}
+
+/** A run that stopped before the data: its private directory, or its record in --keep-files, removed. */
+async function forgetRun(work: WorkDir): Promise<void> {
+  if (work.private) await removeWorkDir(work);
+  else await rm(join(work.path, MIGRATE_RECORD_FILE), { force: true });
 }
 
 /** The end: complete (the private work directory goes), or not (it stays, for --resume). */

@@ -155,7 +155,7 @@ describe('supamigrate migrate (the built CLI)', () => {
     expect(after.map((r) => r.id).sort()).toEqual(before.map((r) => newIds.get(r.id)).sort());
   }, 60_000);
 
-  it('refuses a target that is the source: the same URL, or the same database behind another address', async () => {
+  it('refuses a target that is the source (the same URL, or the same database behind another address) and an unreachable one', async () => {
     const same = await cli([
       'migrate',
       '--db-url',
@@ -182,6 +182,17 @@ describe('supamigrate migrate (the built CLI)', () => {
     } finally {
       await proxy.close();
     }
+    // An unreachable target: one line, exit 2, never the password, and no work directory left behind.
+    const closed = 'postgresql://u:Very-Secret-9@127.0.0.1:1/x';
+    const unreachable = await cli(['migrate', '--db-url', sourceUrl, '--target-url', closed]);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toMatch(
+      /^supamigrate: Cannot connect to the target database u@127\.0\.0\.1:1\/x: connection refused/m,
+    );
+    expect(unreachable.stderr + unreachable.stdout).not.toContain('Very-Secret-9');
+    await expect(
+      stat(privateWorkDir({ dbUrl: sourceUrl, targetUrl: closed, tempDir: undefined })),
+    ).rejects.toThrow();
     // Nothing was left behind to resume.
     const resumed = await cli([
       'migrate',
