@@ -7,7 +7,7 @@ import {
   TABLES_SQL,
   TYPES_SQL,
 } from './catalog.sql.js';
-import { qualifiedName } from '../pg/sql.js';
+import { qualifiedName, withEmptySearchPath } from '../pg/sql.js';
 import type { ColumnInfo, ForeignKey, OwnedSequence, TableInfo } from './types.js';
 import { missingTypeOids, valueTypeOf, type RawTypeRow } from './type-walk.js';
 
@@ -88,6 +88,11 @@ export async function readSequenceState(
  * primary and foreign keys, owned sequences. Tables come sorted by schema and name.
  */
 export async function readCatalog(client: pg.Client, schemas: readonly string[]): Promise<TableInfo[]> {
+  // Types are recorded qualified (extensions.citext), whatever the role's search_path.
+  return withEmptySearchPath(client, () => readTables(client, schemas));
+}
+
+async function readTables(client: pg.Client, schemas: readonly string[]): Promise<TableInfo[]> {
   const tables = (await client.query<RawTableRow>(TABLES_SQL, [schemas])).rows;
   if (tables.length === 0) return [];
   const oids = tables.map((t) => t.oid);

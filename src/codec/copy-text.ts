@@ -1,6 +1,6 @@
 import type { EncodedColumn } from './encode-column.js';
 import { ENCODING_RULES } from './encodings.js';
-import { Ch } from './json-scan.js';
+import { Ch, skipWs } from './json-scan.js';
 
 /*
  * The COPY side of the type rules: how one value of an export file, as its exact JSON bytes, becomes COPY
@@ -12,35 +12,64 @@ import { Ch } from './json-scan.js';
 /** Rewrites one value's text, or each element of an array (user-id mapping); returns null for SQL NULL. */
 export type ValueRewrite = (text: string) => string | null;
 
-/** A growing output buffer of COPY text. */
+/**
+ * A growing output buffer of COPY text. `take` hands out a view of what was written and goes on writing
+ * after it in the same slab (no copy per chunk); a slab is never written again once handed out.
+ */
 export class ByteSink {
-  buf = Buffer.allocUnsafe(1 << 20);
+  buf = Buffer.allocUnsafe(SLAB_BYTES);
+  /** Where the bytes not yet taken start. */
+  start = 0;
   len = 0;
   private ensure(n: number) {
     if (this.len + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-    this.buf.copy(next, 0, 0, this.len);
+    const pending = this.len - this.start;
+    const next = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * (pending + n)));
+    this.buf.copy(next, 0, this.start, this.len);
     this.buf = next;
+    this.start = 0;
+    this.len = pending;
+  }
+  /** Bytes written and not yet taken. */
+  get pending(): number {
+    return this.len - this.start;
   }
   byte(b: number) {
     this.ensure(1);
     this.buf[this.len++] = b;
   }
   bytes(src: Buffer, start: number, end: number) {
-    this.ensure(end - start);
-    src.copy(this.buf, this.len, start, end);
-    this.len += end - start;
+    const n = end - start;
+    this.ensure(n);
+    if (n > 256) {
+      src.copy(this.buf, this.len, start, end);
+      this.len += n;
+      return;
+    }
+    // Short values (ids, numbers, timestamps, small json): a loop is cheaper than the native copy call.
+    const buf = this.buf;
+    let at = this.len;
+    for (let i = start; i < end; i++) buf[at++] = src[i]!;
+    this.len = at;
   }
   text(s: string) {
-    this.ensure(Buffer.byteLength(s) + 0);
+    this.ensure(Buffer.byteLength(s));
     this.len += this.buf.write(s, this.len);
   }
   take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.len));
-    this.len = 0;
+    const out = this.buf.subarray(this.start, this.len);
+    this.start = this.len;
+    // Once the slab is mostly handed out, or was grown for a huge row (its memory goes back), the next
+    // bytes go to a new one.
+    if (this.buf.length !== SLAB_BYTES || this.buf.length - this.len < SLAB_BYTES / 8) {
+      this.buf = Buffer.allocUnsafe(SLAB_BYTES);
+      this.start = this.len = 0;
+    }
     return out;
   }
 }
+
+const SLAB_BYTES = 1 << 20;
 
 /** COPY text escaping of a decoded string. */
 export const copyEscape = (s: string): string =>
@@ -51,7 +80,7 @@ export const copyEscape = (s: string): string =>
  * arrays, or numbers that a double holds exactly (int2/int4/oid, and floats written with their shortest
  * exact digits), so JSON.parse loses nothing here.
  */
-function arrayLiteral(value: unknown, delimiter = ','): string {
+export function arrayLiteral(value: unknown, delimiter = ','): string {
   if (!Array.isArray(value)) throw new Error('expected an array');
   const parts = value.map((v): string => {
     if (v === null) return 'NULL';
@@ -98,6 +127,7 @@ export function writeCopyValue(
     return;
   }
   if (encoding === 'array' && c === Ch.LBracket) {
+    if (flatArrayToCopy(sink, buf, start, end, column.elementDelimiter ?? ',')) return;
     sink.text(
       copyEscape(arrayLiteral(JSON.parse(buf.toString('utf8', start, end)), column.elementDelimiter)),
     );
@@ -120,6 +150,71 @@ export function writeCopyValue(
     throw new Error(`a ${encoding} value cannot be a JSON ${c === Ch.LBrace ? 'object' : 'array'}`);
   // A number: its exact digits.
   sink.bytes(buf, start, end);
+}
+
+/**
+ * The common array, flat, of strings without escapes, numbers, booleans and nulls, written byte by byte as
+ * arrayLiteral would write it; returns false (having written nothing) for any other, which then goes
+ * through JSON.parse. Numbers keep their digits, as scalar numbers do.
+ */
+function flatArrayToCopy(
+  sink: ByteSink,
+  buf: Buffer,
+  start: number,
+  end: number,
+  delimiter: string,
+): boolean {
+  const mark = sink.pending;
+  const delim = delimiter.charCodeAt(0);
+  if (delimiter.length !== 1 || delim >= 0x80 || delim === Ch.Backslash) return false;
+  sink.byte(Ch.LBrace);
+  let pos = skipWs(buf, start + 1);
+  let first = true;
+  while (pos < end - 1) {
+    if (!first) {
+      if (buf[pos] !== Ch.Comma) return undo(sink, mark);
+      pos = skipWs(buf, pos + 1);
+      sink.byte(delim);
+    }
+    first = false;
+    const b = buf[pos]!;
+    if (b === Ch.Quote) {
+      const close = buf.indexOf(Ch.Quote, pos + 1);
+      if (close < 0 || close >= end) return undo(sink, mark);
+      // A backslash means escapes (and maybe an escaped quote): the general path decodes them.
+      for (let k = pos + 1; k < close; k++) if (buf[k] === Ch.Backslash) return undo(sink, mark);
+      sink.byte(Ch.Quote);
+      sink.bytes(buf, pos + 1, close);
+      sink.byte(Ch.Quote);
+      pos = close + 1;
+    } else if (b === 110 /* null */ || b === 116 /* true */ || b === 102 /* false */) {
+      const word = b === 110 ? 4 : b === 116 ? 4 : 5;
+      if (buf.toString('latin1', pos, pos + word) !== (b === 110 ? 'null' : b === 116 ? 'true' : 'false'))
+        return undo(sink, mark);
+      if (b === 110) sink.text('NULL');
+      else sink.byte(b);
+      pos += word;
+    } else if (b === 0x2d || (b >= 0x30 && b <= 0x39)) {
+      let e = pos + 1;
+      while (e < end && NUMBER_BYTE[buf[e]!]) e++;
+      // -0 and the digits as written: what String(JSON.parse) gives for the exact numbers export writes.
+      sink.bytes(buf, pos, e);
+      pos = e;
+    } else return undo(sink, mark);
+    pos = skipWs(buf, pos);
+  }
+  if (pos !== end - 1 || buf[pos] !== Ch.RBracket) return undo(sink, mark);
+  sink.byte(Ch.RBrace);
+  return true;
+}
+
+const NUMBER_BYTE = new Uint8Array(256);
+for (const ch of '0123456789+-.eE') NUMBER_BYTE[ch.charCodeAt(0)] = 1;
+
+/** Drops what was written after `mark` pending bytes (a grown buffer keeps the pending bytes at its start). */
+function undo(sink: ByteSink, mark: number): false {
+  sink.len = sink.start + mark;
+  return false;
 }
 
 /** Copies JSON text as it is, with COPY escaping (json keeps its whitespace, line breaks included). */

@@ -15,9 +15,10 @@ export function targetAccepts(source: string, target: string): Acceptance {
   const t = parse(target);
   const no = { takes: false } as const;
   if (s.array !== t.array) return no;
-  if (s.base === t.base) {
+  if (sameTypeName(s.base, t.base)) {
     if (!modifiersTake(s, t)) return no;
-    return { takes: true, verify: source === target ? 'same' : 'cast-back' };
+    const same = s.modifiers.join() === t.modifiers.join();
+    return { takes: true, verify: same ? 'same' : 'cast-back' };
   }
   if (t.modifiers.length > 0 && !INTEGER_DIGITS[s.base]) return no;
   const widening = WIDENINGS.find((w) => w.from === s.base && w.to.includes(t.base));
@@ -52,6 +53,19 @@ function parse(type: string): ParsedType {
     .replace(/\s+/g, ' ')
     .trim();
   return { base, modifiers, array: type.includes('[]') };
+}
+
+/**
+ * Whether two type names (without modifiers) name the same type. Catalogs are read with an empty
+ * search_path, so names outside pg_catalog come qualified (`extensions.citext`); exports written before
+ * that (supamigrate 0.2 and earlier) name a type the exporting role's path found without its schema
+ * (`citext`), which is then taken for the target's type of that name in any schema.
+ */
+function sameTypeName(a: string, b: string): boolean {
+  if (a === b) return true;
+  const unqualified = (name: string) => name.replace(/^(?:"(?:[^"]|"")+"|[^".]+)\./, '');
+  const [ua, ub] = [unqualified(a), unqualified(b)];
+  return (ua === a) !== (ub === b) && ua === ub;
 }
 
 /** Time types default to 6 fractional digits; others are unbounded without a modifier. */

@@ -25,9 +25,6 @@ export interface DecoderColumn {
   rewrite?: ValueRewrite;
 }
 
-/** Above this, the COPY text of a chunk is handed on as it is rather than copied out of the sink. */
-const HAND_OVER_BYTES = 1 << 22;
-
 /**
  * Transforms an export file (format json or ndjson) into COPY text rows for the columns with `load`.
  * `onRows` is told the running row count per chunk. A file that ends inside a row, has a key out of
@@ -81,16 +78,7 @@ export class JsonToCopyText extends Transform {
   }
 
   private pushOutput(): void {
-    const sink = this.sink;
-    if (sink.len === 0) return;
-    if (sink.len < HAND_OVER_BYTES) {
-      this.push(sink.take());
-      return;
-    }
-    // A huge row: pass its buffer on instead of copying it, and start a small one (memory goes back).
-    this.push(sink.buf.subarray(0, sink.len));
-    sink.buf = Buffer.allocUnsafe(1 << 20);
-    sink.len = 0;
+    if (this.sink.pending > 0) this.push(this.sink.take());
   }
 
   /** Appends the COPY line of one complete row object, `buf` (from `{` to `}`). */

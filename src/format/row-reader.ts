@@ -10,6 +10,9 @@ import type { ExportFormat } from './file-layout.js';
  */
 export type RowVisitor = (buf: Buffer, start: number, end: number, row: number) => void;
 
+/** Strings up to this many bytes are scanned in a loop; longer ones with indexOf (a native call each). */
+const SHORT_STRING = 64;
+
 /** Where the reader is in the file layout. */
 type State = 'open' | 'first' | 'between' | 'afterComma' | 'row' | 'done';
 
@@ -140,8 +143,27 @@ export class RowReader {
         }
         const b = buf[i]!;
         structural++;
-        if (b === Ch.Quote) this.inString = true;
-        else if (b === Ch.LBrace) closers.push(Ch.RBrace);
+        if (b === Ch.Quote) {
+          // Short strings (most values) in this loop; a long one, or one the chunk cuts, by scanString.
+          const stop = Math.min(len, i + SHORT_STRING);
+          let k = i + 1;
+          while (k < stop && buf[k] !== Ch.Quote) k += buf[k] === Ch.Backslash ? 2 : 1;
+          if (k < stop) {
+            structural += k - i;
+            i = k + 1;
+            continue;
+          }
+          this.inString = true;
+          if (k > len) {
+            // The chunk ends on an escaping backslash.
+            structural += len - i - 1;
+            this.escaped = true;
+            return INCOMPLETE;
+          }
+          structural += k - i - 1;
+          i = k;
+          continue;
+        } else if (b === Ch.LBrace) closers.push(Ch.RBrace);
         else if (b === Ch.LBracket) closers.push(Ch.RBracket);
         else if (b === Ch.RBrace || b === Ch.RBracket) {
           if (closers.pop() !== b)

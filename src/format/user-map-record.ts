@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { UnmatchedPolicy } from './user-columns.js';
 import type { UserMap } from './user-map.js';
 
 /*
@@ -9,6 +10,7 @@ import type { UserMap } from './user-map.js';
 const SCHEMA = 'supamigrate';
 export const USER_MAP_TABLE = `${SCHEMA}.import_user_map`;
 export const USER_COLUMNS_TABLE = `${SCHEMA}.import_user_columns`;
+export const USER_OPTIONS_TABLE = `${SCHEMA}.import_user_options`;
 
 const CREATE_SQL = /* SQL */ `
   CREATE SCHEMA IF NOT EXISTS ${SCHEMA};
@@ -24,7 +26,19 @@ const CREATE_SQL = /* SQL */ `
     "table" text NOT NULL,
     "column" text NOT NULL,
     PRIMARY KEY (export_id, schema, "table", "column")
+  );
+  CREATE TABLE IF NOT EXISTS ${USER_OPTIONS_TABLE} (
+    export_id text PRIMARY KEY,
+    unmatched text NOT NULL
   )`;
+
+/** What an import recorded: its map (ids only), the user columns it rewrote, its --unmatched policy. */
+export interface RecordedUserMap {
+  map: UserMap;
+  columns: RecordedColumn[];
+  /** null: recorded by supamigrate 0.2, which did not record it. */
+  unmatched: UnmatchedPolicy | null;
+}
 
 /** A user column as recorded: schema, table and column. */
 export interface RecordedColumn {
@@ -42,12 +56,18 @@ export async function recordUserMap(
   exportId: string,
   map: UserMap,
   columns: readonly RecordedColumn[],
+  unmatched: UnmatchedPolicy,
 ): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query(CREATE_SQL);
     await client.query(`DELETE FROM ${USER_MAP_TABLE} WHERE export_id = $1`, [exportId]);
     await client.query(`DELETE FROM ${USER_COLUMNS_TABLE} WHERE export_id = $1`, [exportId]);
+    await client.query(`DELETE FROM ${USER_OPTIONS_TABLE} WHERE export_id = $1`, [exportId]);
+    await client.query(`INSERT INTO ${USER_OPTIONS_TABLE} (export_id, unmatched) VALUES ($1, $2)`, [
+      exportId,
+      unmatched,
+    ]);
     await client.query(
       `INSERT INTO ${USER_MAP_TABLE} (export_id, old_id, new_id) SELECT $1, o, n FROM unnest($2::text[], $3::text[]) u(o, n)`,
       [exportId, map.mappings.map((m) => m.oldId), map.mappings.map((m) => m.newId)],
@@ -67,10 +87,10 @@ export async function recordUserMap(
 export async function readRecordedUserMap(
   client: pg.Client,
   exportId: string,
-): Promise<{ map: UserMap; columns: RecordedColumn[] } | null> {
-  const { rows } = await client.query<{ ok: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ok`,
-    [USER_MAP_TABLE, USER_COLUMNS_TABLE],
+): Promise<RecordedUserMap | null> {
+  const { rows } = await client.query<{ ok: boolean; options: boolean }>(
+    `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ok, to_regclass($3) IS NOT NULL AS options`,
+    [USER_MAP_TABLE, USER_COLUMNS_TABLE, USER_OPTIONS_TABLE],
   );
   if (!rows[0]!.ok) return null;
   const columns = (
@@ -86,11 +106,20 @@ export async function readRecordedUserMap(
     )
   ).rows;
   if (ids.length === 0 && columns.length === 0) return null;
+  const unmatched = rows[0]!.options
+    ? ((
+        await client.query<{ unmatched: UnmatchedPolicy }>(
+          `SELECT unmatched FROM ${USER_OPTIONS_TABLE} WHERE export_id = $1`,
+          [exportId],
+        )
+      ).rows[0]?.unmatched ?? null)
+    : null;
   return {
     map: {
       mappings: ids.map((r) => ({ oldId: r.old_id, newId: r.new_id, email: null })),
       unmatched: [],
     },
     columns,
+    unmatched,
   };
 }

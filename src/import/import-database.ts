@@ -16,7 +16,7 @@ import {
 import { selectEntries } from '../format/select-entries.js';
 import { recordUserMap } from '../format/user-map-record.js';
 import { serialized } from '../format/serialized.js';
-import { findUserColumns, type UserColumn, type UserColumnCounts } from '../format/user-columns.js';
+import type { UserColumn, UserColumnCounts } from '../format/user-columns.js';
 import { connect, describeUrl } from '../pg/connect.js';
 import { displayName } from '../pg/sql.js';
 import { loadMinimalAuthUsers } from './auth-users.js';
@@ -33,6 +33,7 @@ import { DEFERRED_TABLE } from './deferred-indexes.js';
 import { parseImportSettings, type ImportOptions, type ImportSettings } from './settings.js';
 import { openConnections, truncateTables } from './target-steps.js';
 import { checkUserColumns, scanUserColumns, UserIdRewriter } from './user-columns.js';
+import { userMapForRun } from './resumed-user-map.js';
 
 export type { ForeignKeyViolation, ImportEvent, ImportOptions, ImportPlanTable };
 
@@ -67,7 +68,7 @@ export interface ImportResult {
  * ```
  */
 export async function importDatabase(options: ImportOptions): Promise<ImportResult> {
-  const settings = parseImportSettings(options);
+  let settings = parseImportSettings(options);
   const emit = options.onEvent ?? (() => undefined);
   const feed = options.feed;
   if (feed && settings.userMap)
@@ -77,20 +78,22 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
   const manifest = feed ? feed.manifest : await readManifest(settings.inputDir);
   const selected = selectEntries(manifest.tables, settings.tables, settings.excludeTables);
   if (!feed) refuseIncomplete(selected);
-  const userColumns = settings.userMap ? findUserColumns(selected, settings.userColumns) : [];
   const target = describeUrl(settings.targetUrl);
   emit({ type: 'phase', phase: 'connecting to the target' });
   const coordinator = await connect(settings.targetUrl, { role: 'target', ioTimeout: settings.ioTimeout });
   try {
     emit({ type: 'phase', phase: 'checking the files and the target' });
     const progress = await openProgress(coordinator, feed?.exportId ?? exportId(manifest), settings.dryRun);
+    const mapping = await userMapForRun(coordinator, settings, progress, selected);
+    settings = mapping.settings;
+    const { userColumns } = mapping;
     const resume = await resumePoint(coordinator, settings, manifest, target, selected, progress);
     const checked = await checkBeforeWriting(coordinator, settings, manifest, resume.toLoad, userColumns, {
       partial: new Set(resume.committed.map((c) => `${c.schema}\u0000${c.table}`)),
       imported: selected,
     });
-    checked.problems.unshift(...resume.problems);
-    checked.pre.notes.unshift(...resume.notes, ...progressNotes(progress, settings.resume));
+    checked.problems.unshift(...mapping.problems, ...resume.problems);
+    checked.pre.notes.unshift(...mapping.notes, ...resume.notes, ...progressNotes(progress, settings.resume));
     const unrecorded = feed ? null : integrityNote(manifest, join(settings.inputDir, MANIFEST_FILE));
     if (unrecorded) checked.pre.notes.unshift(unrecorded);
     const { pre, rewriter } = checked;
@@ -131,7 +134,10 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     result.notes.unshift(recordedSchemasNote(manifest.options.schemas, manifest.notes));
     if (authNote) {
       // The pre-flight saw auth.users empty; the users are loaded before the tables.
-      const stale = (note: string) => /references auth\.users, which is not imported and is empty/.test(note);
+      const stale = (note: string) =>
+        /references auth\.users, which is not imported and is empty|into auth\.users, which lacks \d+ of the/.test(
+          note,
+        );
       result.notes.splice(0, result.notes.length, ...result.notes.filter((n) => !stale(n)), authNote);
     }
     // The load's connections: one per file at most, --jobs at most.
@@ -164,7 +170,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     await saveState();
     // Verify reads the map and the columns from the target (supamigrate.import_user_map), needing no flags.
     if (settings.userMap && progress.available)
-      await recordUserMap(coordinator, progress.exportId, settings.userMap, userColumns);
+      await recordUserMap(coordinator, progress.exportId, settings.userMap, userColumns, settings.unmatched);
     emit({ type: 'plan', tables: result.tables, triggerMode: pre.triggerMode, role: pre.role });
     for (const note of pre.notes) emit({ type: 'note', message: note });
     // The last step of the pre-flight: every connection of --jobs open before anything is emptied.

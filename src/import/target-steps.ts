@@ -41,13 +41,22 @@ export async function truncateTables(
   const names = emptied.map(
     (t) => `${t.target.kind === 'partitioned' ? '' : 'ONLY '}${qualifiedName(t.target)}`,
   );
+  let committing = false;
   try {
     await client.query('BEGIN');
     if (names.length > 0) await client.query(`TRUNCATE ${names.join(', ')}`);
     await forgetTables(client, progress, [...emptied.map((t) => t.entry), ...stale]);
+    committing = true;
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
+    if (committing) {
+      // The COMMIT was sent: whether it landed, the lost reply cannot say. Either way nothing was loaded.
+      throw new UsageError(
+        `The connection failed while committing --truncate (${describeError(err)}): the target tables may or may not have been emptied, and nothing was loaded; run the same import again`,
+        { cause: err },
+      );
+    }
     throw new UsageError(`Cannot truncate the target tables: ${describeError(err)}`, { cause: err });
   }
 }

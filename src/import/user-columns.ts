@@ -111,9 +111,10 @@ export async function checkUserColumns(
   const newIds = rewriter.newIds();
   let absent: string[] | null | undefined; // the new ids auth.users lacks, read once (null: unreadable)
   for (const counts of rewriter.counts) {
-    const plan = plans.find((p) => p.entry.schema === counts.schema && p.entry.name === counts.table)!;
-    const target = plan.target.columns.find((c) => c.name === counts.column);
-    if (!target) continue;
+    // A table or column the target lacks is a problem the pre-flight reports already.
+    const plan = plans.find((p) => p.entry.schema === counts.schema && p.entry.name === counts.table);
+    const target = plan?.target.columns.find((c) => c.name === counts.column);
+    if (!plan || !target) continue;
     const label = `${displayName(plan.entry)}.${counts.column}`;
     if (policy === 'null' && !counts.isArray && !target.nullable && rewriter.missing.has(label)) {
       problems.push(

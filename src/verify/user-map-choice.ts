@@ -2,7 +2,12 @@ import type pg from 'pg';
 import { exportId } from '../format/export-id.js';
 import type { ExportManifest, ManifestTable } from '../format/manifest.js';
 import { readAuthUserIds } from '../format/auth-users-file.js';
-import { findUserColumns, isAuthUsersId, type UserColumn } from '../format/user-columns.js';
+import {
+  findUserColumns,
+  isAuthUsersId,
+  type UnmatchedPolicy,
+  type UserColumn,
+} from '../format/user-columns.js';
 import { scanUserIdColumns } from '../format/user-id-scan.js';
 import { readRecordedUserMap, USER_MAP_TABLE } from '../format/user-map-record.js';
 import type { UserMap } from '../format/user-map.js';
@@ -14,6 +19,8 @@ export interface UserMapChoice {
   userColumns: UserColumn[];
   /** Where they came from, for the report. */
   notes: string[];
+  /** The import's --unmatched, when it recorded it. */
+  unmatched?: UnmatchedPolicy | null;
 }
 
 /**
@@ -45,8 +52,14 @@ export async function chooseUserMap(
   return {
     userMap: recorded.map,
     userColumns,
+    unmatched: recorded.unmatched,
     notes: [
       `compared user columns through the user map the import recorded in the target (${USER_MAP_TABLE}: ${recorded.map.mappings.length} users; columns ${names.join(', ') || 'none'}); give --user-map to compare with another`,
+      ...(recorded.unmatched === 'null'
+        ? [
+            'the import cleared the user ids its map has no new id for (--unmatched null): rows that held such an id differ from the source and the files, by that choice',
+          ]
+        : []),
     ],
   };
 }
@@ -84,6 +97,10 @@ export async function userMapHints(
       `${tables.length} table(s) that differ hold user ids (${tables.map(displayName).join(', ')}): if the import rewrote user ids (import --user-map), the target keeps no record of it (${USER_MAP_TABLE}); give verify the same --user-map and --user-columns`,
     ];
   }
+  if (used.unmatched === 'null')
+    return [
+      `tables that differ hold user ids (${columns.join(', ')}); the import cleared the ids its map has no new id for (--unmatched null), which makes their rows differ`,
+    ];
   return [
     `tables that differ hold user ids in columns not compared through the user map (${columns.join(', ')}): if the import rewrote them (--user-columns), give verify the same --user-columns`,
   ];

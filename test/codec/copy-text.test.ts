@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ByteSink, copyEscape, jsonStringToCopy } from '../../src/codec/copy-text.js';
+import {
+  arrayLiteral,
+  ByteSink,
+  copyEscape,
+  jsonStringToCopy,
+  writeCopyValue,
+} from '../../src/codec/copy-text.js';
 
 const viaParse = (json: string) => Buffer.from(copyEscape(JSON.parse(json) as string));
 
@@ -50,5 +56,60 @@ describe('jsonStringToCopy: a JSON string to COPY text, byte by byte', () => {
     expect(out.length).toBe(json.length - 2);
     // The sink doubles as it grows: at most a few times the value, never tens of times.
     expect(process.memoryUsage().rss - before).toBeLessThan(20 * json.length);
+  });
+});
+
+describe('arrays to COPY text', () => {
+  /** The array's COPY text as the decoder writes it, after `before` bytes already in the sink. */
+  function arrayText(json: string, delimiter: string, before = 0): string {
+    const sink = new ByteSink();
+    for (let i = 0; i < before; i++) sink.byte(0x61);
+    sink.take();
+    const buf = Buffer.from(json);
+    writeCopyValue(sink, buf, 0, buf.length, { encoding: 'array', elementDelimiter: delimiter });
+    return sink.take().toString();
+  }
+  const spacedJson = (v: unknown): string =>
+    Array.isArray(v) ? `[${v.map(spacedJson).join(', ')}]` : JSON.stringify(v);
+  const viaParse = (json: string, delimiter: string) =>
+    copyEscape(arrayLiteral(JSON.parse(json) as unknown, delimiter));
+
+  it('equals the JSON.parse path for flat and nested arrays of any elements, spaced or not (property)', () => {
+    const element = fc.oneof(
+      fc.string({ unit: 'grapheme' }),
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('', 'NULL', 'a,b', '{x}', ' spaced ', 'back\\slash', 'quo"te', 'tab\tnl\n'),
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Object.is(d, -0)),
+      fc.boolean(),
+      fc.constant(null),
+    );
+    const array = fc.oneof(
+      fc.array(element, { maxLength: 12 }),
+      fc.array(fc.array(element, { maxLength: 3 }), { maxLength: 3 }),
+    );
+    fc.assert(
+      fc.property(
+        array,
+        fc.constantFrom(',', ';'),
+        fc.boolean(),
+        fc.nat(1 << 20),
+        (value, delimiter, spaced, before) => {
+          // jsonb writes arrays with a space after each comma; to_json without.
+          const json = spaced ? spacedJson(value) : JSON.stringify(value);
+          expect(arrayText(json, delimiter, before)).toBe(viaParse(json, delimiter));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("keeps a number's digits as the file has them, and writes null as NULL", () => {
+    expect(arrayText('[1.50, -0, null, true, "x"]', ',')).toBe('{1.50,-0,NULL,t,"x"}');
+  });
+
+  it('refuses what is not an array of values, on either path', () => {
+    expect(() => arrayText('[1,]', ',')).toThrow();
+    expect(() => arrayText('[{"a":1}]', ',')).toThrow(/object/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { typeTakes } from '../../src/codec/type-compat.js';
+import { targetAccepts, typeTakes } from '../../src/codec/type-compat.js';
 
 describe('typeTakes', () => {
   it.each([
@@ -26,7 +26,20 @@ describe('typeTakes', () => {
     ['json', 'jsonb', true],
     ['public.mood', 'public.mood', true],
     ['public.mood', 'text', false],
+    // An export of 0.2 or earlier names a type its role's search_path found without the schema.
+    ['citext', 'extensions.citext', true],
+    ['extensions.geography(Point,4326)', 'extensions.geography(Point,4326)', true],
+    ['mood[]', 'public.mood[]', true],
+    ['extensions.citext', 'public.citext', false],
+    ['"My Schema".mood', 'public.mood', false],
   ])('%s into %s: %s', (source, target, expected) => {
     expect(typeTakes(source, target)).toBe(expected);
+  });
+});
+
+describe('targetAccepts: a type named without its schema by an older export', () => {
+  it('is the same type, read back as it is, not cast back', () => {
+    expect(targetAccepts('citext', 'extensions.citext')).toEqual({ takes: true, verify: 'same' });
+    expect(targetAccepts('public.mood', 'public.mood')).toEqual({ takes: true, verify: 'same' });
   });
 });

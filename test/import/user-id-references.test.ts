@@ -60,4 +60,11 @@ describe('import --user-map: new ids the target auth.users lacks', () => {
     expect(loaded.failures.map((f) => f.error).join('\n')).toBe('');
     expect(loaded.violations.filter((v) => v.references.startsWith('auth.users'))).toEqual([]);
   });
+
+  it('a target without the tables: the problems listed, no crash on the user columns', async () => {
+    const empty = await createDatabase('uref_empty');
+    await expect(
+      importDatabase({ targetUrl: empty, inputDir: dir, userMap: map, tables: ['profiles'] }),
+    ).rejects.toThrow(/public\.profiles: no such table in the target/);
+  });
 });

@@ -21,6 +21,8 @@ export interface ProxiedConnection {
   lastCopy?: string;
   /** The last statement the client sent as a simple query. */
   lastQuery?: string;
+  /** The simple query before that. */
+  previousQuery?: string;
 }
 
 interface Conn extends ProxiedConnection {
@@ -207,6 +209,7 @@ export class FaultProxy {
     };
     this.conns.add(conn);
     const scanner = new QueryScanner((sql) => {
+      conn.previousQuery = conn.lastQuery;
       conn.lastQuery = sql;
       if (/^\s*copy\b/i.test(sql)) {
         conn.sawCopy = true;
