@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 /*
  * The folders of src/ import in one direction only, each from the layers before it:
- * pg → catalog → codec → format → export | import | verify | schema | storage → users → demo → cli.
+ * pg → catalog → codec → format → export | import | verify | schema | storage → users → migrate → demo → cli.
  * Folders of one layer do not import each other. Top-level files (errors, settings, version) are shared;
  * index.ts, the library's entry, may import every folder but the CLI.
  */
@@ -15,6 +15,7 @@ const LAYERS = [
   ['format'],
   ['export', 'import', 'verify', 'schema', 'storage'],
   ['users'],
+  ['migrate'],
   ['demo'],
   ['cli'],
 ];

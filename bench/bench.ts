@@ -12,7 +12,7 @@
  * whose data directory is readable. Not a test: it prints figures, it asserts nothing.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,7 +38,18 @@ const CLONE_DB = `${PREFIX}_clone`;
 const SMALL_DB = `${PREFIX}_small`;
 const SMALL_TARGET_DB = `${PREFIX}_small_target`;
 const SMALL_CLONE_DB = `${PREFIX}_small_clone`;
-const DATABASES = [DB, TARGET_DB, CLONE_DB, SMALL_DB, SMALL_TARGET_DB, SMALL_CLONE_DB];
+const MIGRATE_DB = `${PREFIX}_migrate`;
+const SMALL_MIGRATE_DB = `${PREFIX}_small_migrate`;
+const DATABASES = [
+  DB,
+  TARGET_DB,
+  CLONE_DB,
+  SMALL_DB,
+  SMALL_TARGET_DB,
+  SMALL_CLONE_DB,
+  MIGRATE_DB,
+  SMALL_MIGRATE_DB,
+];
 const TABLE = 'sensor_readings';
 const PGCOPYDB_MISSING = 'pgcopydb: not installed (apt-get install pgcopydb)';
 
@@ -106,6 +117,20 @@ async function ourMove(
   const i = await ourImport(target, dir);
   return { seconds: e.seconds! + i.seconds!, maxRssMb: Math.max(e.maxRssMb!, i.maxRssMb!), bytes: e.bytes };
 }
+
+/** `supamigrate migrate --verify none` into an empty database (its schema step runs), as pgcopydb clone. */
+const ourMigrate = (source: string, target: string, dir: string) =>
+  runOne(
+    'migrate',
+    '--url',
+    urlFor(source),
+    '--target',
+    urlFor(target),
+    '--dir',
+    dir,
+    '--jobs',
+    String(JOBS),
+  );
 
 /** Bytes of a file, or of every file under a directory. */
 async function sizeOf(path: string): Promise<number> {
@@ -392,6 +417,14 @@ function ways(server: Server, dir: string, pgcopydb: boolean): Way[] {
       run: () => ourMove(DB, TARGET_DB, at('move'), '--table', TABLE),
     },
     {
+      group: MOVE,
+      label: `supamigrate migrate --jobs ${JOBS} --verify none (empty database)`,
+      baseline: CLONE,
+      prepare: fresh(MIGRATE_DB, at('migrate')),
+      run: () =>
+        mkdir(at('migrate'), { recursive: true }).then(() => ourMigrate(DB, MIGRATE_DB, at('migrate'))),
+    },
+    {
       group: 'verify (after the move)',
       label: 'supamigrate verify (source, files, target)',
       run: () => runOne('verify', '--url', urlFor(DB), '--dir', at('move'), '--target', urlFor(TARGET_DB)),
@@ -420,6 +453,16 @@ function ways(server: Server, dir: string, pgcopydb: boolean): Way[] {
       baseline: DUMP_PIPE,
       prepare: emptySmallTarget,
       run: () => ourMove(SMALL_DB, SMALL_TARGET_DB, at('move-small')),
+    },
+    {
+      group: SMALL,
+      label: `supamigrate migrate --jobs ${JOBS} --verify none (empty database)`,
+      baseline: DUMP_PIPE,
+      prepare: fresh(SMALL_MIGRATE_DB, at('migrate-small')),
+      run: () =>
+        mkdir(at('migrate-small'), { recursive: true }).then(() =>
+          ourMigrate(SMALL_DB, SMALL_MIGRATE_DB, at('migrate-small')),
+        ),
     },
   ];
 }

@@ -6,9 +6,10 @@
  *   run-one export --url <source> --dir <dir> [--table <name>] [--jobs N] [--compress gzip[:level]]
  *   run-one import --url <target> --dir <dir> [--jobs N]
  *   run-one verify --url <source> --dir <dir> --target <target>
+ *   run-one migrate --url <source> --dir <temp dir> --target <target> [--jobs N]   (schema, data, no verify)
  */
 import { parseArgs } from 'node:util';
-import { exportDatabase, importDatabase, verify } from '../dist/index.js';
+import { exportDatabase, importDatabase, migrate, verify } from '../dist/index.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -60,9 +61,23 @@ async function runVerify(): Promise<Record<string, number>> {
   return { rows: result.tables.reduce((n, t) => n + (t.sides.source?.rows ?? 0), 0) };
 }
 
+/** The whole move into an empty database, as pgcopydb clone does it: schema, data, sequences, no verify. */
+async function runMigrate(): Promise<Record<string, number>> {
+  if (!values.target) usage();
+  const result = await migrate({
+    dbUrl: url!,
+    targetUrl: values.target,
+    verify: 'none',
+    jobs,
+    tempDir: dir!,
+  });
+  if (!result.complete) throw new Error(`migrate incomplete: ${result.failures.join('; ')}`);
+  return { rows: (result.export?.manifest?.tables ?? []).reduce((n, t) => n + t.rowCount, 0) };
+}
+
 function usage(): never {
   console.error(
-    'usage: run-one export|import|verify --url <url> --dir <dir> [--table t] [--jobs n] [--compress gzip] [--target <url>]',
+    'usage: run-one export|import|verify|migrate --url <url> --dir <dir> [--table t] [--jobs n] [--compress gzip] [--target <url>]',
   );
   process.exit(2);
 }
@@ -71,6 +86,7 @@ const operations: Record<string, () => Promise<Record<string, number>>> = {
   export: runExport,
   import: runImport,
   verify: runVerify,
+  migrate: runMigrate,
 };
 const operate = operations[operation ?? ''] ?? usage();
 const started = performance.now();

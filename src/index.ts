@@ -60,3 +60,10 @@ export {
   type StorageObject,
   type StorageBucket,
 } from './format/storage-manifest.js';
+export {
+  migrate,
+  type MigrateEvent,
+  type MigrateOptions,
+  type MigrateResult,
+  type MigrateStep,
+} from './migrate/migrate.js';

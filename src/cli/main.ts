@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerSchema } from './commands/schema.js';
 import { registerStorage } from './commands/storage.js';
 import { registerUsers } from './commands/users.js';
@@ -85,6 +86,7 @@ registerImport(program);
 registerUsers(program);
 registerVerify(program);
 registerStorage(program);
+registerMigrate(program);
 registerDemo(program);
 
 await program.parseAsync(argv);

@@ -143,8 +143,27 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       await recordWhatFilesCannotHold(snapshot.coordinator, settings, plan, manifest, onEvent);
       const save = serialized(() => writeManifest(settings.outputDir, manifest));
       await save();
+      onEvent({ type: 'manifest', manifest });
 
       const failures: ExportResult['failures'] = [];
+      const authUsers = async () => {
+        if (!settings.skipAuth) {
+          onEvent({ type: 'phase', phase: 'exporting the auth users' });
+          await exportAuthUsers(
+            snapshot.coordinator,
+            settings.outputDir,
+            { format: settings.format, compression: settings.compression },
+            manifest,
+            previous,
+            onEvent,
+            failures,
+          );
+          // Recorded before the tables' turn (their saves would record it too, but a reader waits on it).
+          if (settings.authUsersFirst) await save();
+        }
+        onEvent({ type: 'auth-users-done' });
+      };
+      if (settings.authUsersFirst) await authUsers();
       await exportTables(snapshot, plan.tables, manifest, {
         dir: settings.outputDir,
         format: settings.format,
@@ -164,18 +183,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
           `export interrupted: ${complete} of ${manifest.tables.length} tables complete in ${settings.outputDir}; finish it with supamigrate export --resume`,
         );
       }
-      if (!settings.skipAuth) {
-        onEvent({ type: 'phase', phase: 'exporting the auth users' });
-        await exportAuthUsers(
-          snapshot.coordinator,
-          settings.outputDir,
-          { format: settings.format, compression: settings.compression },
-          manifest,
-          previous,
-          onEvent,
-          failures,
-        );
-      }
+      if (!settings.authUsersFirst) await authUsers();
       if (failures.length === 0) {
         manifest.completedAt = new Date().toISOString();
         manifest.integrity = manifestIntegrity(manifest);

@@ -115,11 +115,14 @@ export async function exportTables(
       )),
     run: async (client, job) => {
       await client.query('SAVEPOINT supamigrate_table');
+      let done: ExportEvent | null = null;
       try {
-        await exportJob(client, job, progress.get(job.entry)!, ctx);
+        done = await exportJob(client, job, progress.get(job.entry)!, ctx);
       } finally {
         await ctx.save();
       }
+      // Told once metadata.json records the table complete: a reader may load it now (migrate does).
+      if (done) ctx.emit(done);
       await client.query('RELEASE SAVEPOINT supamigrate_table');
     },
     failed: async (job, err) => {
@@ -137,8 +140,13 @@ export async function exportTables(
   });
 }
 
-/** Writes one file of a table; completes the table when it was its last. */
-async function exportJob(client: pg.Client, job: Job, state: TableProgress, ctx: RunContext) {
+/** Writes one file of a table; completes the table when it was its last (and returns its done event). */
+async function exportJob(
+  client: pg.Client,
+  job: Job,
+  state: TableProgress,
+  ctx: RunContext,
+): Promise<ExportEvent | null> {
   const { table: t, entry, part } = job;
   const index = part ? entry.parts!.indexOf(part) : 0;
   if (!state.started) {
@@ -165,7 +173,7 @@ async function exportJob(client: pg.Client, job: Job, state: TableProgress, ctx:
   if (part) markPartComplete(part, result, ctx.snapshotId);
   else entry.sha256 = result.sha256;
   state.done++;
-  if (state.done < (entry.parts?.length ?? 1) || entry.state !== 'pending') return;
+  if (state.done < (entry.parts?.length ?? 1) || entry.state !== 'pending') return null;
   const totals = entry.parts ? partTotals(entry) : { rowCount: result.rowCount, bytes: result.bytes };
   // Parts read in different snapshots (--resume) cannot be held to one count(*).
   if (t.exact && inOneSnapshot(entry) && !t.kept && totals.rowCount !== t.rowCount) {
@@ -174,10 +182,10 @@ async function exportJob(client: pg.Client, job: Job, state: TableProgress, ctx:
     );
   }
   markTableComplete(entry, { ...totals, seconds: state.seconds });
-  ctx.emit({
+  return {
     type: 'table-done',
     schema: t.schema,
     name: t.name,
     result: { ...result, ...totals, seconds: state.seconds },
-  });
+  };
 }

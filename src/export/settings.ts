@@ -55,6 +55,11 @@ export interface ExportOptions {
    * the work fails as a transient error (retried under `retries`). 0: never. Default 300.
    */
   ioTimeout?: NumberOption;
+  /**
+   * Export the auth users before the tables (default: after), so that a reader loading tables as they
+   * complete has the users first (migrate). The files are the same.
+   */
+  authUsersFirst?: boolean;
   /** Stops the export: unfinished files are removed, metadata.json says what is complete. */
   signal?: AbortSignal;
   onEvent?: (event: ExportEvent) => void;
@@ -84,6 +89,7 @@ export interface ExportSettings {
   resume: boolean;
   retries: number;
   ioTimeout: number;
+  authUsersFirst: boolean;
   signal: AbortSignal | undefined;
 }
 
@@ -117,6 +123,7 @@ export function parseExportSettings(options: ExportOptions): ExportSettings {
     resume: options.resume ?? false,
     retries: check.integer(options.retries, '--retries', 0, DEFAULT_RETRIES),
     ioTimeout: check.integer(options.ioTimeout, '--io-timeout', 0, DEFAULT_IO_TIMEOUT),
+    authUsersFirst: options.authUsersFirst ?? false,
     signal: options.signal,
   };
   if (settings.resume && settings.force) {

@@ -70,15 +70,20 @@ export interface ImportResult {
 export async function importDatabase(options: ImportOptions): Promise<ImportResult> {
   let settings = parseImportSettings(options);
   const emit = options.onEvent ?? (() => undefined);
-  const manifest = await readManifest(settings.inputDir);
+  const feed = options.feed;
+  if (feed && settings.userMap)
+    throw new UsageError(
+      'a user map needs every file before the load (its ids are checked first): not with a feed',
+    );
+  const manifest = feed ? feed.manifest : await readManifest(settings.inputDir);
   const selected = selectEntries(manifest.tables, settings.tables, settings.excludeTables);
-  refuseIncomplete(selected);
+  if (!feed) refuseIncomplete(selected);
   const target = describeUrl(settings.targetUrl);
   emit({ type: 'phase', phase: 'connecting to the target' });
   const coordinator = await connect(settings.targetUrl, { role: 'target', ioTimeout: settings.ioTimeout });
   try {
     emit({ type: 'phase', phase: 'checking the files and the target' });
-    const progress = await openProgress(coordinator, exportId(manifest), settings.dryRun);
+    const progress = await openProgress(coordinator, feed?.exportId ?? exportId(manifest), settings.dryRun);
     const mapping = await userMapForRun(coordinator, settings, progress, selected);
     settings = mapping.settings;
     const { userColumns } = mapping;
@@ -103,7 +108,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     });
     checked.problems.unshift(...mapping.problems, ...resume.problems);
     checked.pre.notes.unshift(...mapping.notes, ...resume.notes, ...progressNotes(progress, settings.resume));
-    const unrecorded = integrityNote(manifest, join(settings.inputDir, MANIFEST_FILE));
+    const unrecorded = feed ? null : integrityNote(manifest, join(settings.inputDir, MANIFEST_FILE));
     if (unrecorded) checked.pre.notes.unshift(unrecorded);
     const { pre, rewriter } = checked;
     const result: ImportResult = {
@@ -132,6 +137,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
         `resumed: ${resume.alreadyLoaded.length} table(s) already loaded into ${target} by an earlier run (recorded in ${PROGRESS_TABLE} in the target) are skipped: ${resume.alreadyLoaded.map(displayName).join(', ')}`,
       );
     }
+    await feed?.authUsersReady();
     const authNote = await loadMinimalAuthUsers(
       coordinator,
       settings.inputDir,
@@ -209,6 +215,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
         emit,
         progress,
         committed: resume.committed,
+        ready: feed?.tableReady,
         connection: (lane) => {
           const client = spare[lane];
           spare[lane] = undefined;
@@ -281,9 +288,12 @@ async function checkBeforeWriting(
     setAsideCycleKeys: boolean;
   },
 ) {
+  // Files still being exported (a feed) are checked as each is ready.
   const fileCheck = checkExportFiles(
     settings.inputDir,
-    toLoad.flatMap((t) => tableFiles(t).map((f) => ({ label: displayName(t), ...f }))),
+    toLoad
+      .filter((t) => t.state === 'complete')
+      .flatMap((t) => tableFiles(t).map((f) => ({ label: displayName(t), ...f }))),
   );
   const pre = await preflight(client, toLoad, {
     truncate: settings.truncate,

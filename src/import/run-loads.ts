@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { BrokenEdge } from '../catalog/dependency-order.js';
-import { describeError, RowFormatError } from '../errors.js';
+import { describeError, IntegrityError, RowFormatError } from '../errors.js';
+import { checkExportFiles } from '../format/file-integrity.js';
 import { tableFiles, type TableFile } from '../format/manifest.js';
 import { connect } from '../pg/connect.js';
 import { isTransient, retryPolicy } from '../pg/retry.js';
@@ -25,6 +26,8 @@ export interface LoadContext {
   progress: Progress;
   /** Files of this export an earlier run committed (parts of a split table it did not finish). */
   committed: readonly CommittedFile[];
+  /** With a feed (migrate): resolves when a table's files are written and recorded by its export. */
+  ready?: (entry: TablePlan['entry']) => Promise<void>;
   /** A connection opened before the load for this lane (the first it takes), if any. */
   connection?: (lane: number) => pg.Client | undefined;
   /** A table is loaded whole (all its files committed): record it. */
@@ -111,11 +114,22 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
         ctx.connection?.(lane) ??
           connect(settings.targetUrl, { role: 'target', ioTimeout: settings.ioTimeout }),
       ),
-    run: async (client, { plan, file, index }) => {
+    run: async (client, unit) => {
+      const { plan, index } = unit;
       const state = progress.get(plan)!;
-      const { schema, name, rowCount } = plan.entry;
       const parent = failedParent(plan);
       if (parent) throw new ParentFailed(`not loaded: parent ${displayName(parent.entry)} failed`);
+      // A table still being exported: wait for it, then check its files as the pre-flight checks the others.
+      if (ctx.ready) {
+        await ctx.ready(plan.entry);
+        const problems = await checkExportFiles(settings.inputDir, [
+          { label: displayName(plan.entry), ...tableFiles(plan.entry)[index]! },
+        ]);
+        if (problems.length > 0) throw new IntegrityError(problems.join('; '));
+      }
+      // The entry as it is now (a feed's was pending when the units were made).
+      const file = tableFiles(plan.entry)[index]!;
+      const { schema, name, rowCount } = plan.entry;
       if (!state.started) {
         state.started = true;
         ctx.emit({ type: 'table-start', schema, name, rowCount });

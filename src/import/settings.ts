@@ -4,6 +4,7 @@ import { DEFAULT_IO_TIMEOUT } from '../pg/io-timeout.js';
 import { DEFAULT_RETRIES } from '../pg/retry.js';
 import { defaultJobs, SettingsProblems, type NumberOption } from '../settings.js';
 import type { ImportEvent } from './events.js';
+import type { ExportFeed } from './feed.js';
 
 export interface ImportOptions {
   targetUrl: string;
@@ -36,6 +37,11 @@ export interface ImportOptions {
   /** Stops the import: the table being loaded rolls back, import-state.json says what is loaded. */
   signal?: AbortSignal;
   onEvent?: (event: ImportEvent) => void;
+  /**
+   * Load each table as soon as its export completes, instead of reading metadata.json of a finished export
+   * (migrate's pipeline). Not with a user map.
+   */
+  feed?: ExportFeed;
 }
 
 /** ImportOptions checked, with every default filled in. */

@@ -4,6 +4,7 @@ import { readAppSchemas, type AppSchemas } from '../catalog/app-schemas.js';
 import { companionTables } from '../catalog/companion-tables.js';
 import { describeError, IntegrityError, UsageError } from '../errors.js';
 import { connect } from '../pg/connect.js';
+import { isTransient } from '../pg/retry.js';
 import type { Statement } from './ddl.js';
 import { planSchema, type SchemaReport } from './plan.js';
 import { rolesNamed } from './platform.js';
@@ -116,8 +117,28 @@ export function toScript(statements: Statement[]): string {
   return `${head.join('\n')}${statements.map((s) => `-- ${s.step}: ${s.object}\n${s.sql.trim()};\n`).join('\n')}`;
 }
 
-/** Runs the statements in one transaction; the first failure rolls everything back and names the object. */
+/**
+ * Runs the statements in one transaction; the first failure rolls everything back and names the object.
+ * The whole script goes in one round trip (a few hundred tables are a few thousand statements, and one by
+ * one the round trips were most of the time); when it fails, it is rolled back and run again one statement
+ * at a time, only to name the object that fails.
+ */
 async function apply(client: pg.Client, statements: Statement[]): Promise<void> {
+  const script = [
+    'begin',
+    'set local check_function_bodies = false',
+    "set local search_path = ''",
+    // A statement's last line may be a comment: the separator goes on a line of its own.
+    ...statements.map((s) => s.sql.trim()),
+    'commit',
+  ].join('\n;\n');
+  try {
+    await client.query(script);
+    return;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    if (isTransient(err)) throw err;
+  }
   await client.query('begin');
   try {
     await client.query('set local check_function_bodies = false');

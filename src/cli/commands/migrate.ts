@@ -1,0 +1,275 @@
+import type { Command } from 'commander';
+import { readUserMap } from '../../format/user-map.js';
+import { migrate, type MigrateEvent, type MigrateResult } from '../../migrate/migrate.js';
+import { parseMigrateSettings, type MigrateOptions } from '../../migrate/settings.js';
+import { displayName } from '../../pg/sql.js';
+import { defaultJobs, SettingsProblems } from '../../settings.js';
+import { chooseDatabase } from '../database.js';
+import { formatBytes, formatCount, formatRate, textTable } from '../format.js';
+import { checkSettings, collect, list } from '../options.js';
+import { ProgressDisplay } from '../progress.js';
+import { action, EXIT_FAILED, interruption } from '../run.js';
+import { plural } from '../terminal.js';
+
+interface MigrateFlags {
+  dbUrl?: string;
+  targetUrl?: string;
+  schema?: string[];
+  table?: string[];
+  excludeTable?: string[];
+  skipAuth?: boolean;
+  skipLargeObjects?: boolean;
+  verify?: string;
+  userMap?: string;
+  userColumns?: string[];
+  unmatched?: string;
+  truncate?: boolean;
+  jobs?: string;
+  splitRows?: string;
+  keepFiles?: string;
+  compress?: string;
+  resume?: boolean;
+  dryRun?: boolean;
+  retries?: string;
+  ioTimeout?: string;
+  json?: boolean;
+}
+
+export function registerMigrate(program: Command): void {
+  program
+    .command('migrate')
+    .description(
+      'schema, data, sequences, foreign-key check and verify, source → target, in one resumable run',
+    )
+    .option(
+      '--db-url <url>',
+      'source database, URL or host=… dbname=… (default: $SUPABASE_DB_URL, $DATABASE_URL, PG* variables)',
+    )
+    .option('--target-url <url>', 'target database (default: $TARGET_DB_URL, $DATABASE_URL, PG* variables)')
+    .option(
+      '--schema <name>',
+      'move the tables of this schema (repeatable; default: the application schemas)',
+      collect,
+    )
+    .option('--table <name>', 'move only this table, name or schema.name (repeatable)', collect)
+    .option('--exclude-table <name>', 'leave this table out (repeatable)', collect)
+    .option('--skip-auth', 'do not move auth.users and auth.identities')
+    .option(
+      '--skip-large-objects',
+      'move oid columns that name large objects as their values alone (the objects are not moved)',
+    )
+    .option('--verify <mode>', 'after the data: checksums (default), counts or none')
+    .option(
+      '--user-map <file>',
+      'rewrite Supabase user ids to the new ids of this map (from supamigrate users map)',
+    )
+    .option(
+      '--user-columns <list>',
+      'more columns holding user ids, schema.table.column, comma-separated',
+      list,
+    )
+    .option('--unmatched <mode>', 'user ids the map does not cover: error (refuse, default), keep, or null')
+    .option('--truncate', 'empty the target tables first (without it, tables holding rows stop the run)')
+    .option('-j, --jobs <n>', `connections at once on each side (default: ${defaultJobs()})`)
+    .option('--split-rows <n>', 'read tables of at least this many rows in --jobs parallel ranges')
+    .option(
+      '--keep-files <dir>',
+      'write the export directory here and keep it (default: a private temporary directory, removed at success)',
+    )
+    .option('--compress <method>', 'with --keep-files: gzip, gzip:<1-9> or none')
+    .option(
+      '--resume',
+      'finish an interrupted migrate (the same command line): finished tables are not moved again',
+    )
+    .option('--retries <n>', 'retry a table after a transient error, on a new connection (default: 2)')
+    .option(
+      '--io-timeout <seconds>',
+      'close a connection that carries no data for this long while working, and retry (0: never; default: 300)',
+    )
+    .option('--dry-run', 'connect, check both databases and plan; write nothing')
+    .option('--json', 'print the result as one JSON object on stdout (progress stays on stderr)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 migrated and verified, 1 something failed or differs, 2 usage or connection error.
+
+Examples:
+  supamigrate migrate --db-url "$SUPABASE_DB_URL" --target-url postgresql://app@new-host/app
+  supamigrate migrate --db-url "$SUPABASE_DB_URL" --target-url "$TARGET_DB_URL" --dry-run
+  supamigrate migrate --db-url … --target-url … --user-map user-map.json --keep-files ./migration-data
+  supamigrate migrate --db-url … --target-url … --resume          # after an interruption`,
+    )
+    .action(action((flags: MigrateFlags) => runMigrate(flags)));
+}
+
+async function runMigrate(flags: MigrateFlags): Promise<number> {
+  const check = new SettingsProblems();
+  const options: MigrateOptions = {
+    dbUrl: chooseDatabase('source', flags.dbUrl, check),
+    targetUrl: chooseDatabase('target', flags.targetUrl, check),
+    schemas: flags.schema,
+    tables: flags.table,
+    excludeTables: flags.excludeTable,
+    skipAuth: flags.skipAuth,
+    skipLargeObjects: flags.skipLargeObjects,
+    verify: flags.verify,
+    userColumns: flags.userColumns,
+    unmatched: flags.unmatched,
+    truncate: flags.truncate,
+    jobs: flags.jobs,
+    splitRows: flags.splitRows,
+    keepFiles: flags.keepFiles,
+    compress: flags.compress,
+    resume: flags.resume,
+    dryRun: flags.dryRun,
+    retries: flags.retries,
+    ioTimeout: flags.ioTimeout,
+    signal: interruption.signal,
+  };
+  // Every option is checked before the user map is read and anything connects.
+  checkSettings(check, () =>
+    parseMigrateSettings({
+      ...options,
+      userMap: flags.userMap ? { mappings: [], unmatched: [] } : undefined,
+    }),
+  );
+  const userMap = flags.userMap ? await readUserMap(flags.userMap) : undefined;
+  const display = new ProgressDisplay(process.stderr, 'loading', 'connecting to the source and the target');
+  let result: MigrateResult;
+  try {
+    result = await migrate({ ...options, userMap, onEvent: progressHandler(display) });
+  } finally {
+    display.stop();
+  }
+  if (flags.json) process.stdout.write(`${JSON.stringify(jsonResult(result))}\n`);
+  else printSummary(result);
+  return result.complete || result.dryRun ? 0 : EXIT_FAILED;
+}
+
+const STEP_PHASES: Record<string, string> = {
+  connect: 'connecting to the source and the target',
+  schema: 'creating the schema in the target',
+  data: 'exporting and loading',
+  'foreign keys': 'checking foreign keys',
+  sequences: 'setting sequences',
+  verify: 'verifying',
+};
+
+function progressHandler(display: ProgressDisplay) {
+  return (e: MigrateEvent) => {
+    switch (e.type) {
+      case 'step':
+        if (e.status === 'start') display.phase(STEP_PHASES[e.step] ?? e.step);
+        else if (e.status === 'skipped') display.log(`– ${e.step}: skipped (${e.detail})`);
+        else if (e.detail) display.log(`✓ ${e.step}: ${e.detail}`);
+        break;
+      case 'note':
+        display.log(`note: ${e.message}`);
+        break;
+      case 'verify':
+        display.checkedTable();
+        if (e.table.status !== 'match')
+          display.log(`✗ ${displayName(e.table)}: ${e.table.problems.join('; ')}`);
+        break;
+      case 'export': {
+        // The status line and the bars follow the load (the import's events); the export's tables are
+        // told as lines when written.
+        const event = e.event;
+        if (event.type === 'phase' || event.type === 'note' || event.type === 'table-failed')
+          display.show(event);
+        if (event.type === 'plan')
+          display.log(
+            `Exporting ${plural(event.tables.length, 'table')} (${plural(
+              event.tables.reduce((n, t) => n + t.rowCount, 0),
+              'row',
+            )}) in one snapshot`,
+          );
+        if (event.type === 'table-done')
+          display.log(
+            `  exported ${displayName(event)}: ${formatCount(event.result.rowCount)} rows, ${formatBytes(event.result.bytes)}, ${event.result.seconds.toFixed(1)} s`,
+          );
+        break;
+      }
+      case 'import': {
+        const event = e.event;
+        if (event.type === 'phase' && event.phase === 'loading') return;
+        if (display.show(event)) return;
+        if (event.type === 'plan')
+          display.log(
+            `Loading ${plural(event.tables.length, 'table')} as ${event.role}; triggers kept from firing by ${event.triggerMode === 'replica' ? 'session_replication_role = replica' : 'ALTER TABLE … DISABLE TRIGGER USER'}`,
+          );
+        if (event.type === 'table-done')
+          display.finish(
+            displayName(event),
+            `  loaded ${displayName(event)}: ${formatCount(event.result.inserted)} rows, ${event.result.seconds.toFixed(1)} s (${formatRate(event.result.rows, event.result.seconds)})`,
+          );
+        break;
+      }
+    }
+  };
+}
+
+function jsonResult(r: MigrateResult) {
+  return {
+    complete: r.complete,
+    dryRun: r.dryRun,
+    workDir: r.workDir,
+    workDirKept: r.workDirKept,
+    steps: r.steps,
+    schemaCreated: r.schemaCreated,
+    tables: (r.export?.manifest?.tables ?? r.export?.tables ?? []).map((t) => ({
+      schema: t.schema,
+      name: t.name,
+      rowCount: t.rowCount,
+    })),
+    import: r.import && {
+      loaded: r.import.loaded,
+      failures: r.import.failures,
+      violations: r.import.violations,
+      sequences: r.import.sequences,
+      userColumns: r.import.userColumns,
+      notes: r.import.notes,
+    },
+    verify: r.verify && {
+      mode: r.verify.mode,
+      ok: r.verify.result.ok,
+      tables: r.verify.result.tables,
+    },
+    failures: r.failures,
+  };
+}
+
+function printSummary(r: MigrateResult): void {
+  const rows = r.steps.map((s) => [
+    s.step,
+    s.status,
+    s.status === 'skipped' ? '' : s.seconds.toFixed(1),
+    s.detail ?? '',
+  ]);
+  console.log(`\n${textTable(['step', 'status', 'seconds', 'what'], rows, [2])}`);
+  if (r.dryRun) {
+    console.log(`\nDry run: nothing written.`);
+    for (const t of r.export?.tables ?? [])
+      console.log(`  ${displayName(t)}  ${formatCount(t.rowCount)} rows`);
+    return;
+  }
+  for (const note of r.import?.notes ?? []) console.log(`note: ${note}`);
+  const tables = r.export?.manifest?.tables ?? [];
+  const rowsMoved = tables.reduce((n, t) => n + t.rowCount, 0);
+  if (r.complete) {
+    const verified =
+      r.verify?.mode === 'checksums'
+        ? 'source, files and target have the same row counts and checksums'
+        : r.verify?.mode === 'counts'
+          ? 'source and target have the same row counts'
+          : 'not verified (--verify none)';
+    console.log(`\nMigrated ${plural(tables.length, 'table')} (${plural(rowsMoved, 'row')}); ${verified}.`);
+    if (r.workDirKept) console.log(`The export is kept in ${r.workDir}.`);
+    return;
+  }
+  console.log(`\nMigrate INCOMPLETE: ${plural(r.failures.length, 'problem')}:`);
+  for (const f of r.failures) console.log(`  ✗ ${f}`);
+  console.log(
+    `The work directory ${r.workDir} is kept: fix the cause, then run the same command with --resume.`,
+  );
+}
