@@ -100,7 +100,7 @@ export function planPlatform(
         const shown = e.used_by.slice(0, 5).join(', ');
         const more = e.used_by.length > 5 ? ` and ${e.used_by.length - 5} more` : '';
         report.problems.push(
-          `${line}; ${shown}${more}: have the extension installed first (as a superuser: create extension ${quoteIdent(e.name)} schema ${quoteIdent(e.schema)})`,
+          `${line}; ${shown}${more}: have the extension installed first (as a superuser: create schema if not exists ${quoteIdent(e.schema)}; create extension ${quoteIdent(e.name)} schema ${quoteIdent(e.schema)}; grant usage, create on schema ${quoteIdent(e.schema)} to ${quoteIdent(target.role || 'current_user')})`,
         );
       } else
         report.extensions.push(
@@ -112,6 +112,19 @@ export function planPlatform(
   const shim = supabaseShaped && !target.hasAuthUid;
   if (shim) schemas.add('auth');
   for (const s of schemas) add('schemas', `schema ${s}`, `create schema if not exists ${quoteIdent(s)}`);
+  // A schema that exists already (made by someone else) must let the role use it, and create in it when
+  // application objects go there; so must the schema of an extension installed already (its types).
+  const installedIn = source.extensions
+    .filter((e) => target.known && target.extensions.get(e.name)?.installed)
+    .map((e) => e.schema);
+  for (const s of new Set([...schemas, ...installedIn])) {
+    const rights = target.superuser ? undefined : target.schemaRights.get(s);
+    const creates = source.schemas.includes(s) || source.companionSchemas.includes(s);
+    if (rights && (!rights.usage || (creates && !rights.create)))
+      report.problems.push(
+        `schema ${s} exists in the target and ${target.role} may not ${!rights.usage ? 'use' : 'create objects in'} it: as its owner or a superuser, grant usage${creates ? ', create' : ''} on schema ${quoteIdent(s)} to ${quoteIdent(target.role)}`,
+      );
+  }
   before.push(...extensions);
 
   const intoUsers = source.constraints.some(

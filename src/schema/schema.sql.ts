@@ -386,3 +386,9 @@ export const PUBLICATIONS_SQL = /* SQL */ `
 /** Supabase's API roles the source has (a Supabase project has all three). */
 export const SOURCE_API_ROLES_SQL = /* SQL */ `
   select r.rolname as name from pg_catalog.pg_roles r where r.rolname = any($1::text[]) order by r.rolname`;
+
+/** The target's schemas (of those named) and whether the connected role may use them and create in them. */
+export const TARGET_SCHEMA_RIGHTS_SQL = /* SQL */ `
+  select n.nspname as name, pg_catalog.has_schema_privilege(n.oid, 'USAGE') as usage,
+         pg_catalog.has_schema_privilege(n.oid, 'CREATE') as create
+    from pg_catalog.pg_namespace n where n.nspname = any($1::text[])`;

@@ -62,6 +62,7 @@ export async function createSchema(options: SchemaOptions): Promise<SchemaResult
           [...read.schemas, ...read.companionSchemas],
           rolesNamed(read).map((r) => settings.roleMap[r] ?? r),
           read.extensions.map((e) => e.name),
+          read.extensions.map((e) => e.schema),
         )
       : NO_TARGET;
     const plan = planSchema(read, facts, settings);

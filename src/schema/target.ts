@@ -4,6 +4,7 @@ import {
   TARGET_EXISTING_SQL,
   TARGET_EXTENSIONS_SQL,
   TARGET_ROLES_SQL,
+  TARGET_SCHEMA_RIGHTS_SQL,
 } from './schema.sql.js';
 import type { Shape } from './existing.js';
 import { SHAPES_SQL } from './objects.sql.js';
@@ -29,6 +30,8 @@ export interface TargetFacts {
   /** Whether the target has auth.uid() already (another Supabase project, or a run before). */
   hasAuthUid: boolean;
   hasAuthUsers: boolean;
+  /** Schemas that exist already (of those asked about, and the extensions'), with the role's rights on them. */
+  schemaRights: Map<string, { usage: boolean; create: boolean }>;
 }
 
 /** A target that is not written: every object is new, every role and extension is assumed available. */
@@ -45,6 +48,7 @@ export const NO_TARGET: TargetFacts = {
   shapes: new Map(),
   hasAuthUid: false,
   hasAuthUsers: false,
+  schemaRights: new Map(),
 };
 
 export async function readTarget(
@@ -52,6 +56,7 @@ export async function readTarget(
   schemas: string[],
   roles: string[],
   extensions: string[],
+  extensionSchemas: string[] = [],
 ): Promise<TargetFacts> {
   await client.query("set search_path = ''");
   const a = (
@@ -72,6 +77,11 @@ export async function readTarget(
   const existing = (await client.query<{ key: string }>(TARGET_EXISTING_SQL, [[...schemas, 'auth']])).rows;
   const keys = new Set(existing.map((r) => r.key));
   const shapes = (await client.query<Shape>(SHAPES_SQL, [schemas])).rows;
+  const rights = (
+    await client.query<{ name: string; usage: boolean; create: boolean }>(TARGET_SCHEMA_RIGHTS_SQL, [
+      [...schemas, ...extensionSchemas],
+    ])
+  ).rows;
   return {
     known: true,
     role: a.role,
@@ -85,5 +95,6 @@ export async function readTarget(
     shapes: new Map(shapes.map((x) => [x.key, x])),
     hasAuthUid: keys.has('auth.uid()'),
     hasAuthUsers: keys.has('auth\u0001users'),
+    schemaRights: new Map(rights.map((r) => [r.name, { usage: r.usage, create: r.create }])),
   };
 }

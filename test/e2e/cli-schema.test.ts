@@ -216,12 +216,20 @@ describe('supamigrate schema', () => {
     const blocked = await cli(['schema', '--db-url', source, '--target-url', ownerUrl]);
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toMatch(
-      /extension moddatetime \(schema extensions\): cannot be created: .*; trigger customers_updated_at on table billing\.customers uses function extensions\.moddatetime\(\): have the extension installed first \(as a superuser: create extension "moddatetime" schema "extensions"\)/,
+      /extension moddatetime \(schema extensions\): cannot be created: .*; trigger customers_updated_at on table billing\.customers uses function extensions\.moddatetime\(\): have the extension installed first \(as a superuser: create schema if not exists "extensions"; create extension "moddatetime" schema "extensions"; grant usage, create on schema "extensions" to "schema_owner"\)/,
     );
     const owned = await connectTo(target.url('owner_db'));
     expect((await owned.query("select to_regclass('billing.invoices') as t")).rows[0].t).toBeNull();
-    await owned.query('create schema extensions authorization schema_owner');
+    await owned.query('create schema extensions');
     await owned.query('create extension moddatetime schema extensions');
+    // The schema the superuser made is not the owner's: found before writing, with the grant to give.
+    const noRights = await cli(['schema', '--db-url', source, '--target-url', ownerUrl]);
+    expect(noRights.code).toBe(1);
+    expect(noRights.stderr).toMatch(
+      /schema extensions exists in the target and schema_owner may not (use|create objects in) it: as its owner or a superuser, grant usage(, create)? on schema "extensions" to "schema_owner"/,
+    );
+    expect((await owned.query("select to_regclass('billing.invoices') as t")).rows[0].t).toBeNull();
+    await owned.query('grant usage, create on schema extensions to schema_owner');
     const ok = await cli(['schema', '--db-url', source, '--target-url', ownerUrl]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/moddatetime: installed in the target already/);
