@@ -15,6 +15,7 @@ import {
 } from '../format/manifest.js';
 import { selectEntries } from '../format/select-entries.js';
 import { forgetUserMap, recordUserMap } from '../format/user-map-record.js';
+import { scanUserIdColumns } from '../format/user-id-scan.js';
 import { serialized } from '../format/serialized.js';
 import type { UserColumn, UserColumnCounts } from '../format/user-columns.js';
 import { connect, describeUrl } from '../pg/connect.js';
@@ -313,6 +314,22 @@ async function checkBeforeWriting(
     const found = await checkUserColumns(client, pre.tables, scanned, settings.unmatched);
     problems.push(...found.problems);
     pre.notes.push(...found.notes);
+    // Columns the scan's rule finds holding user ids that this import will not rewrite (a dry run shows
+    // the whole proposal): said before the load, never rewritten unasked.
+    if (userIds.size > 0 && !settings.dryRun) {
+      const scan = await scanUserIdColumns(settings.inputDir, manifest.format, toLoad, userIds);
+      const rewritten = new Set(userColumns.map((c) => `${c.schema}.${c.table}.${c.column}`));
+      const left = scan.proposed
+        .map((c) => `${c.schema}.${c.table}.${c.column}`)
+        .filter((c) => !rewritten.has(c));
+      const named = userColumns
+        .filter((c) => c.foundBy === '--user-columns')
+        .map((c) => `${c.schema}.${c.table}.${c.column}`);
+      if (left.length > 0)
+        pre.notes.push(
+          `${left.length} column(s) hold user ids by the users scan's rule and are not rewritten (not in --user-columns), so they keep the old ids: ${left.join(', ')}; to rewrite them too, import again with --truncate --user-columns ${[...named, ...left].join(',')} (import --dry-run shows the scan)`,
+        );
+    }
   }
   const rewriter = settings.userMap
     ? new UserIdRewriter(settings.userMap, userColumns, settings.unmatched, known)

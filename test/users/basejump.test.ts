@@ -154,8 +154,17 @@ describe('users scan and import on a basejump-style schema (personal account id 
       /note: not in your --user-columns, so kept as they are: .*basejump\.accounts\.id/,
     );
 
+    // A real import without the proposal says, before loading, which columns keep the old ids.
+    const bareUrl = await createDatabase('bj_bare');
+    await (await connectTo(bareUrl)).query(schemaSql(false));
+    const bare = await cli(['import', '-i', dir, '--target-url', bareUrl, '--user-map', mapFile]);
+    expect(bare.stdout + bare.stderr).toMatch(
+      /column\(s\) hold user ids by the users scan's rule and are not rewritten \(not in --user-columns\), so they keep the old ids: .*basejump\.accounts\.id/,
+    );
+
     const run = await cli([...importArgs, '--user-columns', proposal]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).not.toMatch(/by the users scan's rule and are not rewritten/);
     const oldIds = map.mappings.map((m) => m.oldId);
     const q = async (sql: string) => (await target.query<{ n: number }>(sql, [oldIds])).rows[0]!.n;
     expect(await q('select count(*)::int as n from basejump.accounts where id::text = any($1)')).toBe(0);

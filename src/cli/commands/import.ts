@@ -213,7 +213,9 @@ function printSummary(result: ImportResult): void {
   });
   console.log(`\n${textTable(['table', 'rows', 'skipped', 'seconds'], rows, [1, 2, 3])}`);
   printUserColumns(result, 'rewritten');
-  console.log(`\nSequences set past their column's maximum: ${result.sequences.length}`);
+  console.log(
+    `\nSequences set (each past the largest value of its column, or to the source's position): ${result.sequences.length}`,
+  );
   if (result.violations.length > 0) {
     console.log(
       `\nForeign keys VIOLATED in the target: ${result.violations.length} (rows that reference nothing):`,
