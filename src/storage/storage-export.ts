@@ -209,6 +209,14 @@ async function checkStorageDir(settings: StorageExportSettings): Promise<Storage
       `${dir} already holds a storage export (storage/manifest.json): finish it with --resume, replace it with --force, or choose another --output-dir`,
     );
   }
+  // The selection is part of what is resumed: another one would replace the export (and drop files).
+  const selection = (buckets: readonly string[] | null) =>
+    buckets && buckets.length > 0 ? [...buckets].sort().join(', ') : 'every bucket';
+  if (previous && selection(previous.selectedBuckets) !== selection(settings.buckets)) {
+    throw new UsageError(
+      `--resume: the storage export in ${dir} was of ${selection(previous.selectedBuckets)}, not ${selection(settings.buckets)}: give the same --bucket options, or --force to start over (or another --output-dir)`,
+    );
+  }
   if (previous && previous.endpoint !== settings.s3.endpoint) {
     throw new UsageError(
       `--resume: the storage export in ${dir} came from ${previous.endpoint}, not ${settings.s3.endpoint}: give the same --s3-endpoint, or --force to start over`,

@@ -187,6 +187,17 @@ async function compareWithSource(
     if (!o) add('not exported', row.bucket, row.key, 'in storage.objects at the source, not in the export');
     else if (row.size !== null && o.state === 'complete' && row.size !== o.size)
       add('different', row.bucket, row.key, `storage.objects says ${row.size} bytes, ${o.size} exported`);
+    else if (o.state === 'complete') {
+      // Same size, other content: the row's eTag, when it is a plain MD5, against the bytes exported.
+      const rowMd5 = plainMd5(row.eTag);
+      if (rowMd5 && o.md5 && rowMd5 !== o.md5)
+        add(
+          'different',
+          row.bucket,
+          row.key,
+          `storage.objects says MD5 ${rowMd5}, the exported bytes have ${o.md5}`,
+        );
+    }
   }
   for (const o of manifest.objects)
     if (!inSource.has(`${o.bucket}\0${o.key}`))

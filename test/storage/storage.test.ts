@@ -180,6 +180,17 @@ describe('storage export → import → verify against real S3-protocol servers'
     await db.query(
       `update storage.objects set name = 'a-renamed' where bucket_id = 'documents' and name = 'a'`,
     );
+    // And one whose content changed at the source with its size kept: its eTag (a plain MD5) says so.
+    const edited = await db.query<{ bucket_id: string; name: string; metadata: unknown }>(
+      `select bucket_id, name, metadata from storage.objects
+        where metadata->>'eTag' ~ '^"[0-9a-f]{32}"$' and name <> 'a-renamed' order by name limit 1`,
+    );
+    const row = edited.rows[0]!;
+    await db.query(
+      `update storage.objects set metadata = jsonb_set(metadata, '{eTag}', '"${'0'.repeat(32)}"')
+        where bucket_id = $1 and name = $2`,
+      [row.bucket_id, row.name],
+    );
     const stale = await cli(
       ['storage', 'verify', '-i', out, '--s3-endpoint', target.endpoint, '--db-url', dbUrl],
       env,
@@ -192,6 +203,14 @@ describe('storage export → import → verify against real S3-protocol servers'
     expect(stale.stdout).toMatch(
       /✗ not in the source: documents\/a: exported, no longer in storage\.objects/,
     );
+    expect(stale.stdout).toContain(
+      `✗ different: ${row.bucket_id}/${row.name}: storage.objects says MD5 ${'0'.repeat(32)}, the exported bytes have`,
+    );
+    await db.query(`update storage.objects set metadata = $3 where bucket_id = $1 and name = $2`, [
+      row.bucket_id,
+      row.name,
+      row.metadata,
+    ]);
     await db.query(`delete from storage.objects where name = 'late/arrival.txt'`);
     await db.query(
       `update storage.objects set name = 'a' where bucket_id = 'documents' and name = 'a-renamed'`,
@@ -279,6 +298,32 @@ describe('storage export → import → verify against real S3-protocol servers'
       env,
     );
     expect(mappedVerify.code, mappedVerify.stdout + mappedVerify.stderr).toBe(0);
+  });
+
+  it('--resume with another --bucket selection is refused, the export left as it was', async () => {
+    const dir = await exportedDir();
+    const before = await filesUnder(dir);
+    const other = await cli(
+      [
+        'storage',
+        'export',
+        '--db-url',
+        dbUrl,
+        '--s3-endpoint',
+        source.endpoint,
+        '-o',
+        dir,
+        '--bucket',
+        'documents',
+        '--resume',
+      ],
+      env,
+    );
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(
+      /--resume: the storage export in .* was of avatars, not documents: give the same --bucket options, or --force to start over/,
+    );
+    expect(await filesUnder(dir)).toEqual(before);
   });
 
   it('names an object missing at the source and bytes that do not match the row, and exits 1', async () => {

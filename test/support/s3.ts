@@ -15,8 +15,8 @@ import { tempDir } from './db.js';
 
 /*
  * A real S3-protocol server for the tests: s3rver (from npm), on 127.0.0.1 at a free port, keeping its
- * objects in a temporary directory, in a process of its own. s3rver checks signatures against its one key
- * pair, S3RVER/S3RVER. Its continuation tokens (listings of more than a page) are DES-encrypted, which
+ * objects in a temporary directory, in a process of its own. s3rver knows one key pair, S3RVER/S3RVER: it
+ * refuses another access key id, but does not check SigV4 signatures (a wrong secret passes). Its continuation tokens (listings of more than a page) are DES-encrypted, which
  * OpenSSL 3 keeps in its legacy provider: the server runs with --openssl-legacy-provider.
  */
 
