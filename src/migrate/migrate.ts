@@ -17,6 +17,7 @@ import { checkSameOptions, recordedOptions } from './record.js';
 import { parseMigrateSettings, type MigrateOptions, type MigrateSettings } from './settings.js';
 import { keptAdvice, StepRunner, type StepRecord } from './steps.js';
 import { openWorkDir, removeWorkDir, type WorkDir } from './work-dir.js';
+import { moveStorage, type StorageStepResult } from './storage-step.js';
 
 export type { MigrateEvent, MigrateOptions, MigrateStep, StepRecord };
 
@@ -33,6 +34,8 @@ export interface MigrateResult {
   export: ExportResult | null;
   import: ImportResult | null;
   verify: { mode: 'checksums'; result: VerifyResult } | { mode: 'counts'; result: CountsResult } | null;
+  /** The files of Supabase Storage (with S3 settings), moved and verified after the data. */
+  storage: StorageStepResult | null;
   /** What keeps the run from being complete, one line each. */
   failures: string[];
 }
@@ -75,6 +78,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     export: null,
     import: null,
     verify: null,
+    storage: null,
     failures: [],
   };
   const run: Run = { exportId: '', settings, work, steps, emit, result };
@@ -83,7 +87,10 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   try {
     await connectStep(run);
     started = !settings.dryRun;
-    if ((await dataSteps(run)) && !settings.dryRun) await verifyStep(run);
+    if ((await dataSteps(run)) && !settings.dryRun) {
+      await verifyStep(run);
+      if (settings.storage && result.failures.length === 0) await storageStep(run);
+    }
     return await finish(run);
   } catch (err) {
     steps.end('failed');
@@ -289,6 +296,23 @@ async function verifyStep({ settings, work, steps, emit, result }: Run): Promise
   );
   if (result.verify && !result.verify.result.ok)
     steps.describe('verify', steps.records.at(-1)!.detail ?? '', true);
+}
+
+/** storage: the files of Supabase Storage moved through S3 and verified (only with S3 settings). */
+async function storageStep({ settings, work, steps, emit, result }: Run): Promise<void> {
+  await steps.run(
+    'storage',
+    async () => {
+      const moved = await moveStorage(settings, work.path);
+      result.storage = moved;
+      result.failures.push(...moved.failures);
+      for (const message of moved.notes) emit({ type: 'note', message });
+      return `${moved.objects} objects (${moved.kept} kept from an earlier run)${moved.failures.length > 0 ? `, ${moved.failures.length} problem(s)` : ', all verified'}`;
+    },
+    String,
+  );
+  if (result.storage && result.storage.failures.length > 0)
+    steps.describe('storage', steps.records.at(-1)!.detail ?? '', true);
 }
 
 /** A run that stopped before the data: its private directory, or its record in --keep-files, removed. */

@@ -1,3 +1,4 @@
+import { parseS3Settings, type S3Options, type S3Settings } from '../storage/s3.js';
 import { parseExportSettings, type ExportOptions, type ExportSettings } from '../export/settings.js';
 import type { UserMap } from '../format/user-map.js';
 import { parseImportSettings, type ImportOptions, type ImportSettings } from '../import/settings.js';
@@ -44,8 +45,24 @@ export interface MigrateOptions {
   ioTimeout?: NumberOption;
   /** Where the private work directory goes (default: os.tmpdir()). */
   tempDir?: string;
+  /**
+   * Also move the files of Supabase Storage, after the data: from the source's S3 endpoint (credentials
+   * from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_REGION when not given) to the target's
+   * (TARGET_AWS_ACCESS_KEY_ID/TARGET_AWS_SECRET_ACCESS_KEY/TARGET_AWS_REGION), then verified.
+   */
+  storage?: MigrateStorageOptions;
   signal?: AbortSignal;
   onEvent?: (event: MigrateEvent) => void;
+}
+
+export interface MigrateStorageOptions {
+  source: S3Options;
+  target: S3Options;
+  /** --bucket-map from=to (repeatable). */
+  bucketMap?: string[];
+  /** The user-map.json file (its owners and user folders): the map `userMap` was read from. */
+  userMapFile?: string;
+  renameUserFolders?: boolean;
 }
 
 export interface MigrateSettings {
@@ -64,6 +81,14 @@ export interface MigrateSettings {
   /** The import's settings (checked), and the options they come from. */
   import: ImportSettings;
   importOptions: ImportOptions;
+  /** The storage step's sides (null: no storage step). */
+  storage: {
+    source: S3Settings;
+    target: S3Settings;
+    bucketMap: string[];
+    userMapFile: string | undefined;
+    renameUserFolders: boolean;
+  } | null;
   signal: AbortSignal | undefined;
 }
 
@@ -127,6 +152,17 @@ export function parseMigrateSettings(options: MigrateOptions): MigrateSettings {
   const importSettings = given(() =>
     parseImportSettings({ ...importOptions, targetUrl: targetUrl || 'postgresql://placeholder/x' }),
   );
+  const storage = options.storage
+    ? {
+        source: parseS3Settings(options.storage.source, check),
+        target: parseS3Settings(options.storage.target, check, process.env, TARGET_S3),
+        bucketMap: options.storage.bucketMap ?? [],
+        userMapFile: options.storage.userMapFile,
+        renameUserFolders: options.storage.renameUserFolders ?? false,
+      }
+    : null;
+  if (options.storage?.renameUserFolders && !options.storage.userMapFile)
+    check.problems.push('--rename-user-folders needs --user-map (the new ids the folders are renamed to)');
   check.done();
   return {
     dbUrl,
@@ -142,9 +178,13 @@ export function parseMigrateSettings(options: MigrateOptions): MigrateSettings {
     exportOptions,
     import: { ...importSettings!, targetUrl },
     importOptions,
+    storage,
     signal: options.signal,
   };
 }
+
+/** The target side's S3 options, as migrate names them. */
+const TARGET_S3 = { flag: '--target-s3', env: 'TARGET_AWS' };
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 

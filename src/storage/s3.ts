@@ -25,18 +25,40 @@ export interface S3Settings {
 
 export const DEFAULT_S3_REGION = 'us-east-1';
 
+/** How a side's options are named: the storage commands' (`--s3-…`, `AWS_…`), or migrate's target side. */
+export interface S3Names {
+  flag: string;
+  env: string;
+}
+
 /**
- * Checks the S3 options (flags first, then AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION), adding
- * every problem to `check`. Problems name the option, never a secret's value.
+ * Checks the S3 options (flags first, then AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, or the
+ * variables of `names.env`), adding every problem to `check`. Problems name the option, never a secret's value.
  */
 export function parseS3Settings(
   options: S3Options,
   check: SettingsProblems,
   env: NodeJS.ProcessEnv = process.env,
+  names: S3Names = { flag: '--s3', env: 'AWS' },
+): S3Settings {
+  const problems: string[] = [];
+  const settings = readS3Settings(options, problems, env, names.env);
+  // The messages name this side's options.
+  check.problems.push(
+    ...problems.map((p) => p.replaceAll('--s3-', `${names.flag}-`).replaceAll('AWS_', `${names.env}_`)),
+  );
+  return settings;
+}
+
+function readS3Settings(
+  options: S3Options,
+  check: { push: (...p: string[]) => void },
+  env: NodeJS.ProcessEnv,
+  envPrefix: string,
 ): S3Settings {
   const endpoint = options.endpoint ?? '';
   if (!endpoint)
-    check.problems.push(
+    check.push(
       '--s3-endpoint: missing (the S3 endpoint, such as https://<project-ref>.supabase.co/storage/v1/s3)',
     );
   else {
@@ -44,21 +66,21 @@ export function parseS3Settings(
     try {
       url = new URL(endpoint);
     } catch {
-      check.problems.push(`--s3-endpoint: expected an http:// or https:// URL (got "${endpoint}")`);
+      check.push(`--s3-endpoint: expected an http:// or https:// URL (got "${endpoint}")`);
     }
     if (url && !/^https?:$/.test(url.protocol))
-      check.problems.push(`--s3-endpoint: expected an http:// or https:// URL (got "${url.protocol}")`);
+      check.push(`--s3-endpoint: expected an http:// or https:// URL (got "${url.protocol}")`);
     if (url && (url.username || url.password))
-      check.problems.push(
+      check.push(
         '--s3-endpoint: put no credentials in the URL; use --s3-access-key-id/--s3-secret-access-key or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
       );
   }
-  const accessKeyId = options.accessKeyId ?? env.AWS_ACCESS_KEY_ID ?? '';
-  const secretAccessKey = options.secretAccessKey ?? env.AWS_SECRET_ACCESS_KEY ?? '';
-  if (!accessKeyId) check.problems.push('--s3-access-key-id: missing (give it, or set AWS_ACCESS_KEY_ID)');
-  if (!secretAccessKey)
-    check.problems.push('--s3-secret-access-key: missing (give it, or set AWS_SECRET_ACCESS_KEY)');
-  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? DEFAULT_S3_REGION;
+  const accessKeyId = options.accessKeyId ?? env[`${envPrefix}_ACCESS_KEY_ID`] ?? '';
+  const secretAccessKey = options.secretAccessKey ?? env[`${envPrefix}_SECRET_ACCESS_KEY`] ?? '';
+  if (!accessKeyId) check.push('--s3-access-key-id: missing (give it, or set AWS_ACCESS_KEY_ID)');
+  if (!secretAccessKey) check.push('--s3-secret-access-key: missing (give it, or set AWS_SECRET_ACCESS_KEY)');
+  const region =
+    options.region ?? env[`${envPrefix}_REGION`] ?? env[`${envPrefix}_DEFAULT_REGION`] ?? DEFAULT_S3_REGION;
   return { endpoint: endpoint.replace(/\/+$/, ''), accessKeyId, secretAccessKey, region };
 }
 

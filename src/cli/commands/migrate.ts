@@ -33,6 +33,16 @@ interface MigrateFlags {
   retries?: string;
   ioTimeout?: string;
   json?: boolean;
+  s3Endpoint?: string;
+  s3AccessKeyId?: string;
+  s3SecretAccessKey?: string;
+  s3Region?: string;
+  targetS3Endpoint?: string;
+  targetS3AccessKeyId?: string;
+  targetS3SecretAccessKey?: string;
+  targetS3Region?: string;
+  bucketMap?: string[];
+  renameUserFolders?: boolean;
 }
 
 export function registerMigrate(program: Command): void {
@@ -88,6 +98,29 @@ export function registerMigrate(program: Command): void {
     )
     .option('--dry-run', 'connect, check both databases and plan; write nothing')
     .option('--json', 'print the result as one JSON object on stdout (progress stays on stderr)')
+    .option(
+      '--s3-endpoint <url>',
+      "also move Supabase Storage's files, from this S3 endpoint (https://<ref>.supabase.co/storage/v1/s3); needs --target-s3-endpoint",
+    )
+    .option('--s3-access-key-id <id>', 'source S3 access key id (default: $AWS_ACCESS_KEY_ID)')
+    .option('--s3-secret-access-key <key>', 'source S3 secret (default: $AWS_SECRET_ACCESS_KEY)')
+    .option('--s3-region <region>', 'source S3 region (default: $AWS_REGION)')
+    .option('--target-s3-endpoint <url>', 'the S3 endpoint the files go to (AWS S3, R2, MinIO, Supabase)')
+    .option('--target-s3-access-key-id <id>', 'target S3 access key id (default: $TARGET_AWS_ACCESS_KEY_ID)')
+    .option(
+      '--target-s3-secret-access-key <key>',
+      'target S3 secret (default: $TARGET_AWS_SECRET_ACCESS_KEY)',
+    )
+    .option('--target-s3-region <region>', 'target S3 region (default: $TARGET_AWS_REGION)')
+    .option(
+      '--bucket-map <from=to>',
+      'storage: put bucket from into bucket to at the target (repeatable)',
+      collect,
+    )
+    .option(
+      '--rename-user-folders',
+      "storage: with --user-map, rename keys whose first folder is a user's old id",
+    )
     .addHelpText(
       'after',
       `
@@ -97,7 +130,9 @@ Examples:
   supamigrate migrate --db-url "$SUPABASE_DB_URL" --target-url postgresql://app@new-host/app
   supamigrate migrate --db-url "$SUPABASE_DB_URL" --target-url "$TARGET_DB_URL" --dry-run
   supamigrate migrate --db-url … --target-url … --user-map user-map.json --keep-files ./migration-data
-  supamigrate migrate --db-url … --target-url … --resume          # after an interruption`,
+  supamigrate migrate --db-url … --target-url … --resume          # after an interruption
+  supamigrate migrate --db-url … --target-url … --s3-endpoint https://abcdefgh.supabase.co/storage/v1/s3 \\
+    --target-s3-endpoint https://s3.eu-central-1.amazonaws.com --target-s3-region eu-central-1`,
     )
     .action(action((flags: MigrateFlags) => runMigrate(flags)));
 }
@@ -125,6 +160,7 @@ async function runMigrate(flags: MigrateFlags): Promise<number> {
     retries: flags.retries,
     ioTimeout: flags.ioTimeout,
     signal: interruption.signal,
+    storage: storageOptions(flags, check),
   };
   // Every option is checked before the user map is read and anything connects.
   checkSettings(check, () =>
@@ -146,6 +182,32 @@ async function runMigrate(flags: MigrateFlags): Promise<number> {
   return result.complete || result.dryRun ? 0 : EXIT_FAILED;
 }
 
+/** The storage step's options, when either S3 endpoint is given (both are needed). */
+function storageOptions(flags: MigrateFlags, check: SettingsProblems): MigrateOptions['storage'] {
+  if (!flags.s3Endpoint && !flags.targetS3Endpoint) return undefined;
+  if (!flags.s3Endpoint || !flags.targetS3Endpoint)
+    check.problems.push(
+      `${flags.s3Endpoint ? '--target-s3-endpoint' : '--s3-endpoint'}: missing (moving the storage files needs both the source's and the target's S3 endpoint)`,
+    );
+  return {
+    source: {
+      endpoint: flags.s3Endpoint,
+      accessKeyId: flags.s3AccessKeyId,
+      secretAccessKey: flags.s3SecretAccessKey,
+      region: flags.s3Region,
+    },
+    target: {
+      endpoint: flags.targetS3Endpoint,
+      accessKeyId: flags.targetS3AccessKeyId,
+      secretAccessKey: flags.targetS3SecretAccessKey,
+      region: flags.targetS3Region,
+    },
+    bucketMap: flags.bucketMap,
+    userMapFile: flags.userMap,
+    renameUserFolders: flags.renameUserFolders,
+  };
+}
+
 const STEP_PHASES: Record<string, string> = {
   connect: 'connecting to the source and the target',
   schema: 'creating the schema in the target',
@@ -153,6 +215,7 @@ const STEP_PHASES: Record<string, string> = {
   'foreign keys': 'checking foreign keys',
   sequences: 'setting sequences',
   verify: 'verifying',
+  storage: 'moving the storage files',
 };
 
 function progressHandler(display: ProgressDisplay) {
@@ -235,6 +298,7 @@ function jsonResult(r: MigrateResult) {
       ok: r.verify.result.ok,
       tables: r.verify.result.tables,
     },
+    storage: r.storage,
     failures: r.failures,
   };
 }
@@ -264,6 +328,10 @@ function printSummary(r: MigrateResult): void {
           ? 'source and target have the same row counts'
           : 'not verified (--verify none)';
     console.log(`\nMigrated ${plural(tables.length, 'table')} (${plural(rowsMoved, 'row')}); ${verified}.`);
+    if (r.storage)
+      console.log(
+        `Storage: ${plural(r.storage.objects, 'object')} (${formatBytes(r.storage.bytes)}) moved; the target's keys, sizes and content hashes match the export and the source's rows.`,
+      );
     if (r.workDirKept) console.log(`The export is kept in ${r.workDir}.`);
     return;
   }
