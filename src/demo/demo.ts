@@ -10,6 +10,7 @@ import { mapUsers } from '../users/map-users.js';
 import { writeUserMap, type UserMap } from '../format/user-map.js';
 import pg from 'pg';
 import { createSampleDatabase, createSampleSchema } from './fixtures.js';
+import { demoStorage, type DemoStorageOptions, type DemoStorageResult } from './storage.js';
 
 export interface DemoOptions {
   outputDir: string;
@@ -21,6 +22,8 @@ export interface DemoOptions {
   /** Called as each table is verified. */
   onVerifyEvent?: (event: VerifyEvent) => void;
   signal?: AbortSignal;
+  /** Also move sample storage files between these two S3 endpoints (buckets supamigrate-demo-*). */
+  storage?: DemoStorageOptions;
 }
 
 export interface DemoResult {
@@ -28,6 +31,7 @@ export interface DemoResult {
   userMap: UserMap | null;
   import: ImportResult | null;
   verify: VerifyResult | null;
+  storage: DemoStorageResult | null;
 }
 
 /** Columns of the sample app that hold user ids without a foreign key into auth.users. */
@@ -61,7 +65,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       signal: options.signal,
       onEvent: options.onExportEvent,
     });
-    if (exported.failures.length > 0) return { export: exported, userMap: null, import: null, verify: null };
+    if (exported.failures.length > 0)
+      return { export: exported, userMap: null, import: null, verify: null, storage: null };
     // The new auth provider's users, as its own export would list them: new ids, emails in lower case.
     const authUsers = await readAuthUsers(options.outputDir);
     const newUsers = authUsers
@@ -110,7 +115,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       userColumns: DEMO_USER_COLUMNS,
       onEvent: options.onVerifyEvent,
     });
-    return { export: exported, userMap, import: imported, verify: verified };
+    let storage: DemoStorageResult | null = null;
+    if (options.storage && verified.ok) {
+      log('Moving the sample storage files: source S3 → export directory → target S3, then verifying…');
+      storage = await demoStorage(sourceUrl, options.outputDir, options.storage, options.signal);
+    }
+    return { export: exported, userMap, import: imported, verify: verified, storage };
   } finally {
     await server.stop();
   }

@@ -145,7 +145,7 @@ export async function importStorage(options: StorageImportOptions): Promise<Stor
 }
 
 /** Creates the target buckets that do not exist (wrong credentials stop here, before any upload). */
-async function prepareBuckets(client: S3Client, s3: S3Settings, buckets: string[]): Promise<string[]> {
+export async function prepareBuckets(client: S3Client, s3: S3Settings, buckets: string[]): Promise<string[]> {
   const created: string[] = [];
   for (const bucket of buckets) {
     if (await bucketExists(client, s3.endpoint, bucket)) continue;

@@ -1,6 +1,8 @@
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, noStack } from '../support/cli.js';
-import { connectTo, createDatabase } from '../support/db.js';
+import { connectTo, createDatabase, tempDir } from '../support/db.js';
 import { addBucket, addObjects, createStorageSchema, getObject, S3_KEYS, startS3 } from '../support/s3.js';
 
 /*
@@ -57,4 +59,33 @@ describe('migrate --s3-endpoint --target-s3-endpoint', () => {
       { id: 2, body: 'b' },
     ]);
   });
+
+  it('demo with S3 settings moves the sample storage files too, verified', async () => {
+    const [source, target] = await Promise.all([startS3('demo-src'), startS3('demo-tgt')]);
+    const dir = join(await tempDir('demo-st'), 'out');
+    const env = { ...S3_KEYS, TARGET_AWS_ACCESS_KEY_ID: 'S3RVER', TARGET_AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+    const run = await cli(
+      [
+        'demo',
+        '--readings',
+        '500',
+        '-o',
+        dir,
+        '--s3-endpoint',
+        source.endpoint,
+        '--target-s3-endpoint',
+        target.endpoint,
+      ],
+      env,
+    );
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /Storage: \d+ objects \(.*\) moved from .*; verified: every key, size and content hash the same/,
+    );
+    // The sample's buckets under the demo's prefix, never a bucket of yours.
+    const listed = await target.client.send(new ListBucketsCommand({}));
+    const names = (listed.Buckets ?? []).map((b) => b.Name);
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.every((n) => n!.startsWith('supamigrate-demo-'))).toBe(true);
+  }, 180_000);
 });

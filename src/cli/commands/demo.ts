@@ -10,6 +10,7 @@ import { plural } from '../terminal.js';
 import { action, EXIT_FAILED, interruption } from '../run.js';
 import { progressHandler as importProgress } from './import.js';
 import { tableLine } from './verify.js';
+import { s3Sides, type S3SideFlags } from './migrate.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -17,11 +18,26 @@ export function registerDemo(program: Command): void {
     .description('run a whole migration on an embedded PostgreSQL with Supabase-shaped sample data')
     .option('-o, --output-dir <path>', 'where the export goes', './migration-data-demo')
     .option('--readings <n>', 'sensor_readings rows in the sample database', '300000')
+    .option(
+      '--s3-endpoint <url>',
+      'also move sample storage files from this S3 endpoint (buckets supamigrate-demo-*)',
+    )
+    .option('--s3-access-key-id <id>', 'source S3 access key id (default: $AWS_ACCESS_KEY_ID)')
+    .option('--s3-secret-access-key <key>', 'source S3 secret (default: $AWS_SECRET_ACCESS_KEY)')
+    .option('--s3-region <region>', 'source S3 region (default: $AWS_REGION)')
+    .option('--target-s3-endpoint <url>', 'to this S3 endpoint (buckets supamigrate-demo-*)')
+    .option('--target-s3-access-key-id <id>', 'target S3 access key id (default: $TARGET_AWS_ACCESS_KEY_ID)')
+    .option(
+      '--target-s3-secret-access-key <key>',
+      'target S3 secret (default: $TARGET_AWS_SECRET_ACCESS_KEY)',
+    )
+    .option('--target-s3-region <region>', 'target S3 region (default: $TARGET_AWS_REGION)')
     .addHelpText('after', '\nExample:\n  npx supamigrate demo --readings 50000')
     .action(
-      action(async (flags: { outputDir: string; readings: string }) => {
+      action(async (flags: { outputDir: string; readings: string } & S3SideFlags) => {
         const check = new SettingsProblems();
         const readings = check.integer(flags.readings, '--readings', 0, 0);
+        const storage = s3Sides(flags, check);
         check.done();
         await prepareOutputDir(flags.outputDir);
         const display = new ProgressDisplay(process.stderr, 'exporting', '');
@@ -42,6 +58,7 @@ export function registerDemo(program: Command): void {
             },
             onImportEvent: importProgress(display),
             signal: interruption.signal,
+            ...(storage ? { storage } : {}),
           });
         } finally {
           display.stop();
@@ -81,7 +98,18 @@ export function registerDemo(program: Command): void {
               : `${plural(result.verify.tables.filter((t) => t.status !== 'match').length, 'table')} DIFFER.`,
           );
         }
+        if (result.storage) {
+          const problems = result.storage.verify?.problems.length ?? 0;
+          console.log(
+            `\nStorage: ${plural(result.storage.objects, 'object')} (${formatBytes(result.storage.bytes)}) moved from ${flags.s3Endpoint} to ${flags.targetS3Endpoint}${result.storage.verify?.ok ? '; verified: every key, size and content hash the same' : `; ${plural(problems, 'difference')}`}.`,
+          );
+          for (const p of result.storage.verify?.problems ?? [])
+            console.log(`✗ ${p.kind}: ${p.bucket}/${p.key}: ${p.detail}`);
+        }
         const failures = [...result.export.failures, ...(result.import?.failures ?? [])];
+        for (const f of result.storage?.failures ?? []) failures.push({ table: 'storage', error: f });
+        if (result.storage?.verify && !result.storage.verify.ok)
+          failures.push({ table: 'storage', error: 'the target S3 differs from the export' });
         for (const v of result.import?.violations ?? [])
           failures.push({ table: 'foreign key', error: describeViolation(v) });
         if (result.verify && !result.verify.ok)

@@ -11,7 +11,7 @@ import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED, interruption } from '../run.js';
 import { plural } from '../terminal.js';
 
-interface MigrateFlags {
+interface MigrateFlags extends S3SideFlags {
   dbUrl?: string;
   targetUrl?: string;
   schema?: string[];
@@ -33,20 +33,12 @@ interface MigrateFlags {
   retries?: string;
   ioTimeout?: string;
   json?: boolean;
-  s3Endpoint?: string;
-  s3AccessKeyId?: string;
-  s3SecretAccessKey?: string;
-  s3Region?: string;
-  targetS3Endpoint?: string;
-  targetS3AccessKeyId?: string;
-  targetS3SecretAccessKey?: string;
-  targetS3Region?: string;
   bucketMap?: string[];
   renameUserFolders?: boolean;
 }
 
 export function registerMigrate(program: Command): void {
-  program
+  const command = program
     .command('migrate')
     .description(
       'schema, data, sequences, foreign-key check and verify, source → target, in one resumable run',
@@ -99,20 +91,6 @@ export function registerMigrate(program: Command): void {
     .option('--dry-run', 'connect, check both databases and plan; write nothing')
     .option('--json', 'print the result as one JSON object on stdout (progress stays on stderr)')
     .option(
-      '--s3-endpoint <url>',
-      "also move Supabase Storage's files, from this S3 endpoint (https://<ref>.supabase.co/storage/v1/s3); needs --target-s3-endpoint",
-    )
-    .option('--s3-access-key-id <id>', 'source S3 access key id (default: $AWS_ACCESS_KEY_ID)')
-    .option('--s3-secret-access-key <key>', 'source S3 secret (default: $AWS_SECRET_ACCESS_KEY)')
-    .option('--s3-region <region>', 'source S3 region (default: $AWS_REGION)')
-    .option('--target-s3-endpoint <url>', 'the S3 endpoint the files go to (AWS S3, R2, MinIO, Supabase)')
-    .option('--target-s3-access-key-id <id>', 'target S3 access key id (default: $TARGET_AWS_ACCESS_KEY_ID)')
-    .option(
-      '--target-s3-secret-access-key <key>',
-      'target S3 secret (default: $TARGET_AWS_SECRET_ACCESS_KEY)',
-    )
-    .option('--target-s3-region <region>', 'target S3 region (default: $TARGET_AWS_REGION)')
-    .option(
       '--bucket-map <from=to>',
       'storage: put bucket from into bucket to at the target (repeatable)',
       collect,
@@ -135,6 +113,7 @@ Examples:
     --target-s3-endpoint https://s3.eu-central-1.amazonaws.com --target-s3-region eu-central-1`,
     )
     .action(action((flags: MigrateFlags) => runMigrate(flags)));
+  addS3Options(command);
 }
 
 async function runMigrate(flags: MigrateFlags): Promise<number> {
@@ -182,8 +161,20 @@ async function runMigrate(flags: MigrateFlags): Promise<number> {
   return result.complete || result.dryRun ? 0 : EXIT_FAILED;
 }
 
-/** The storage step's options, when either S3 endpoint is given (both are needed). */
-function storageOptions(flags: MigrateFlags, check: SettingsProblems): MigrateOptions['storage'] {
+/** The S3 flags of both sides, as migrate and demo take them. */
+export interface S3SideFlags {
+  s3Endpoint?: string;
+  s3AccessKeyId?: string;
+  s3SecretAccessKey?: string;
+  s3Region?: string;
+  targetS3Endpoint?: string;
+  targetS3AccessKeyId?: string;
+  targetS3SecretAccessKey?: string;
+  targetS3Region?: string;
+}
+
+/** Both S3 sides, when either endpoint is given (both are needed); undefined when neither is. */
+export function s3Sides(flags: S3SideFlags, check: SettingsProblems) {
   if (!flags.s3Endpoint && !flags.targetS3Endpoint) return undefined;
   if (!flags.s3Endpoint || !flags.targetS3Endpoint)
     check.problems.push(
@@ -202,6 +193,34 @@ function storageOptions(flags: MigrateFlags, check: SettingsProblems): MigrateOp
       secretAccessKey: flags.targetS3SecretAccessKey,
       region: flags.targetS3Region,
     },
+  };
+}
+
+/** The S3 options of both sides (migrate and demo). */
+export function addS3Options(command: Command): void {
+  command
+    .option(
+      '--s3-endpoint <url>',
+      "also move Supabase Storage's files, from this S3 endpoint (https://<ref>.supabase.co/storage/v1/s3); needs --target-s3-endpoint",
+    )
+    .option('--s3-access-key-id <id>', 'source S3 access key id (default: $AWS_ACCESS_KEY_ID)')
+    .option('--s3-secret-access-key <key>', 'source S3 secret (default: $AWS_SECRET_ACCESS_KEY)')
+    .option('--s3-region <region>', 'source S3 region (default: $AWS_REGION)')
+    .option('--target-s3-endpoint <url>', 'the S3 endpoint the files go to (AWS S3, R2, MinIO, Supabase)')
+    .option('--target-s3-access-key-id <id>', 'target S3 access key id (default: $TARGET_AWS_ACCESS_KEY_ID)')
+    .option(
+      '--target-s3-secret-access-key <key>',
+      'target S3 secret (default: $TARGET_AWS_SECRET_ACCESS_KEY)',
+    )
+    .option('--target-s3-region <region>', 'target S3 region (default: $TARGET_AWS_REGION)');
+}
+
+/** The storage step's options, when either S3 endpoint is given. */
+function storageOptions(flags: MigrateFlags, check: SettingsProblems): MigrateOptions['storage'] {
+  const sides = s3Sides(flags, check);
+  if (!sides) return undefined;
+  return {
+    ...sides,
     bucketMap: flags.bucketMap,
     userMapFile: flags.userMap,
     renameUserFolders: flags.renameUserFolders,
