@@ -10,7 +10,7 @@ import { mapUsers } from '../users/map-users.js';
 import { writeUserMap, type UserMap } from '../format/user-map.js';
 import pg from 'pg';
 import { createSampleDatabase, createSampleSchema } from './fixtures.js';
-import { demoStorage, type DemoStorageOptions, type DemoStorageResult } from './storage.js';
+import type { DemoStorageOptions, DemoStorageResult } from './storage.js';
 
 export interface DemoOptions {
   outputDir: string;
@@ -118,6 +118,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     let storage: DemoStorageResult | null = null;
     if (options.storage && verified.ok) {
       log('Moving the sample storage files: source S3 → export directory → target S3, then verifying…');
+      // Loaded here: the AWS SDK only when the demo moves files.
+      const { demoStorage } = await import('./storage.js');
       storage = await demoStorage(sourceUrl, options.outputDir, options.storage, options.signal);
     }
     return { export: exported, userMap, import: imported, verify: verified, storage };

@@ -1,4 +1,4 @@
-import { parseS3Settings, type S3Options, type S3Settings } from '../storage/s3.js';
+import { parseS3Settings, type S3Options, type S3Settings } from '../storage/s3-settings.js';
 import { parseExportSettings, type ExportOptions, type ExportSettings } from '../export/settings.js';
 import type { UserMap } from '../format/user-map.js';
 import { parseImportSettings, type ImportOptions, type ImportSettings } from '../import/settings.js';

@@ -1,8 +1,5 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exportStorage } from '../storage/storage-export.js';
-import { importStorage } from '../storage/storage-import.js';
-import { verifyStorage } from '../storage/storage-verify.js';
 import type { MigrateSettings } from './settings.js';
 
 export interface StorageStepResult {
@@ -23,6 +20,10 @@ export interface StorageStepResult {
  */
 export async function moveStorage(settings: MigrateSettings, workDir: string): Promise<StorageStepResult> {
   const storage = settings.storage!;
+  // Loaded here: the AWS SDK only when a run moves files.
+  const { exportStorage } = await import('../storage/storage-export.js');
+  const { importStorage } = await import('../storage/storage-import.js');
+  const { verifyStorage } = await import('../storage/storage-verify.js');
   const resume = await stat(join(workDir, 'storage', 'manifest.json')).then(
     () => true,
     () => false,

@@ -13,7 +13,7 @@ import {
   type StorageManifest,
   type StorageObject,
 } from '../format/storage-manifest.js';
-import { defaultJobs, SettingsProblems, type NumberOption } from '../settings.js';
+import { SettingsProblems, type NumberOption } from '../settings.js';
 import { VERSION } from '../version.js';
 import { downloadObject, isTransientDownload, type DownloadedObject } from './download.js';
 import { hashFile, plainMd5 } from './hash-file.js';
@@ -65,7 +65,8 @@ export interface StorageExportResult {
   kept: number;
 }
 
-export const defaultStorageJobs = (): number => Math.max(8, 4 * defaultJobs());
+export { defaultStorageJobs } from './jobs.js';
+import { defaultStorageJobs } from './jobs.js';
 
 export function parseStorageExportSettings(options: StorageExportOptions): StorageExportSettings {
   const check = new SettingsProblems();

@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
 import type { S3Options } from '../../storage/s3.js';
-import {
-  defaultStorageJobs,
-  exportStorage,
-  parseStorageExportSettings,
-  type StorageExportOptions,
-} from '../../storage/storage-export.js';
-import { importStorage } from '../../storage/storage-import.js';
-import { verifyStorage } from '../../storage/storage-verify.js';
+import type { StorageExportOptions } from '../../storage/storage-export.js';
+import { defaultStorageJobs } from '../../storage/jobs.js';
 import { SettingsProblems } from '../../settings.js';
 import { chooseDatabase } from '../database.js';
 import { formatBytes, formatCount } from '../format.js';
@@ -177,6 +171,8 @@ async function runExport(flags: ExportFlags): Promise<number> {
     force: flags.force,
     signal: interruption.signal,
   };
+  // The storage library (and the AWS SDK) is loaded only when a storage command runs.
+  const { exportStorage, parseStorageExportSettings } = await import('../../storage/storage-export.js');
   checkSettings(check, () => parseStorageExportSettings(options));
   const display = new ProgressDisplay(process.stderr, 'downloading', 'connecting, listing storage.objects');
   let result;
@@ -217,6 +213,7 @@ async function runExport(flags: ExportFlags): Promise<number> {
 }
 
 async function runImport(flags: ImportFlags): Promise<number> {
+  const { importStorage } = await import('../../storage/storage-import.js');
   const display = new ProgressDisplay(process.stderr, 'uploading', 'connecting, checking the target buckets');
   let result;
   try {
@@ -258,6 +255,7 @@ async function runImport(flags: ImportFlags): Promise<number> {
 }
 
 async function runVerify(flags: VerifyFlags): Promise<number> {
+  const { verifyStorage } = await import('../../storage/storage-verify.js');
   const display = new ProgressDisplay(process.stderr, 'verifying', 'listing the target buckets, comparing');
   let result;
   try {
