@@ -10,7 +10,8 @@ import { mapUsers } from '../users/map-users.js';
 import { writeUserMap, type UserMap } from '../format/user-map.js';
 import pg from 'pg';
 import { createSampleDatabase, createSampleSchema } from './fixtures.js';
-import type { DemoStorageOptions, DemoStorageResult } from './storage.js';
+import type { MoveStorageResult } from '../storage/move-storage.js';
+import type { DemoStorageOptions } from './storage.js';
 
 export interface DemoOptions {
   outputDir: string;
@@ -31,7 +32,7 @@ export interface DemoResult {
   userMap: UserMap | null;
   import: ImportResult | null;
   verify: VerifyResult | null;
-  storage: DemoStorageResult | null;
+  storage: MoveStorageResult | null;
 }
 
 /** Columns of the sample app that hold user ids without a foreign key into auth.users. */
@@ -115,7 +116,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       userColumns: DEMO_USER_COLUMNS,
       onEvent: options.onVerifyEvent,
     });
-    let storage: DemoStorageResult | null = null;
+    let storage: MoveStorageResult | null = null;
     if (options.storage && verified.ok) {
       log('Moving the sample storage files: source S3 → export directory → target S3, then verifying…');
       // Loaded here: the AWS SDK only when the demo moves files.

@@ -3,21 +3,12 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { SettingsProblems } from '../settings.js';
 import { parseS3Settings, s3Client, type S3Options } from '../storage/s3.js';
-import { exportStorage } from '../storage/storage-export.js';
-import { importStorage, prepareBuckets } from '../storage/storage-import.js';
-import { verifyStorage, type StorageVerifyResult } from '../storage/storage-verify.js';
+import { moveStorage, type MoveStorageResult } from '../storage/move-storage.js';
+import { prepareBuckets } from '../storage/storage-import.js';
 
 export interface DemoStorageOptions {
   source: S3Options;
   target: S3Options;
-}
-
-export interface DemoStorageResult {
-  objects: number;
-  bytes: number;
-  /** Objects the export or the import could not move, one line each (then no verify). */
-  failures: string[];
-  verify: StorageVerifyResult | null;
 }
 
 /** The sample's buckets get this prefix, so the demo never writes into buckets of yours. */
@@ -34,7 +25,7 @@ export async function demoStorage(
   outputDir: string,
   options: DemoStorageOptions,
   signal?: AbortSignal,
-): Promise<DemoStorageResult> {
+): Promise<MoveStorageResult> {
   const check = new SettingsProblems();
   const source = parseS3Settings(options.source, check);
   const target = parseS3Settings(options.target, check, process.env, {
@@ -80,19 +71,6 @@ export async function demoStorage(
   } finally {
     client.destroy();
   }
-  const exported = await exportStorage({ dbUrl: sourceUrl, outputDir, s3: source, force: true, signal });
-  const result: DemoStorageResult = {
-    objects: objects.length,
-    bytes: objects.reduce((n, o) => n + o.body.length, 0),
-    failures: exported.failures.map((f) => `storage export of ${f.bucket}/${f.key ?? ''}: ${f.error}`),
-    verify: null,
-  };
-  if (result.failures.length > 0) return result;
-  const imported = await importStorage({ inputDir: outputDir, s3: target, resume: true, signal });
-  result.failures.push(
-    ...imported.failures.map((f) => `storage import of ${f.bucket}/${f.key ?? ''}: ${f.error}`),
-  );
-  if (result.failures.length > 0) return result;
-  result.verify = await verifyStorage({ inputDir: outputDir, s3: target, dbUrl: sourceUrl, signal });
-  return result;
+  // Started over (--force): the demo replaces an earlier demo's export, as it does the data's.
+  return moveStorage({ dbUrl: sourceUrl, dir: outputDir, source, target, resume: false, signal });
 }

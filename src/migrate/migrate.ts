@@ -17,7 +17,8 @@ import { checkSameOptions, recordedOptions } from './record.js';
 import { parseMigrateSettings, type MigrateOptions, type MigrateSettings } from './settings.js';
 import { keptAdvice, StepRunner, type StepRecord } from './steps.js';
 import { openWorkDir, removeWorkDir, type WorkDir } from './work-dir.js';
-import { moveStorage, type StorageStepResult } from './storage-step.js';
+import type { MoveStorageResult } from '../storage/move-storage.js';
+import { moveStorageStep } from './storage-step.js';
 
 export type { MigrateEvent, MigrateOptions, MigrateStep, StepRecord };
 
@@ -35,7 +36,7 @@ export interface MigrateResult {
   import: ImportResult | null;
   verify: { mode: 'checksums'; result: VerifyResult } | { mode: 'counts'; result: CountsResult } | null;
   /** The files of Supabase Storage (with S3 settings), moved and verified after the data. */
-  storage: StorageStepResult | null;
+  storage: MoveStorageResult | null;
   /** What keeps the run from being complete, one line each. */
   failures: string[];
 }
@@ -303,7 +304,7 @@ async function storageStep({ settings, work, steps, emit, result }: Run): Promis
   await steps.run(
     'storage',
     async () => {
-      const moved = await moveStorage(settings, work.path);
+      const moved = await moveStorageStep(settings, work.path);
       result.storage = moved;
       result.failures.push(...moved.failures);
       for (const message of moved.notes) emit({ type: 'note', message });

@@ -10,28 +10,14 @@ import { plural } from '../terminal.js';
 import { action, EXIT_FAILED, interruption } from '../run.js';
 import { progressHandler as importProgress } from './import.js';
 import { tableLine } from './verify.js';
-import { s3Sides, type S3SideFlags } from './migrate.js';
+import { addS3Options, s3Sides, type S3SideFlags } from './migrate.js';
 
 export function registerDemo(program: Command): void {
-  program
+  const command = program
     .command('demo')
     .description('run a whole migration on an embedded PostgreSQL with Supabase-shaped sample data')
     .option('-o, --output-dir <path>', 'where the export goes', './migration-data-demo')
     .option('--readings <n>', 'sensor_readings rows in the sample database', '300000')
-    .option(
-      '--s3-endpoint <url>',
-      'also move sample storage files from this S3 endpoint (buckets supamigrate-demo-*)',
-    )
-    .option('--s3-access-key-id <id>', 'source S3 access key id (default: $AWS_ACCESS_KEY_ID)')
-    .option('--s3-secret-access-key <key>', 'source S3 secret (default: $AWS_SECRET_ACCESS_KEY)')
-    .option('--s3-region <region>', 'source S3 region (default: $AWS_REGION)')
-    .option('--target-s3-endpoint <url>', 'to this S3 endpoint (buckets supamigrate-demo-*)')
-    .option('--target-s3-access-key-id <id>', 'target S3 access key id (default: $TARGET_AWS_ACCESS_KEY_ID)')
-    .option(
-      '--target-s3-secret-access-key <key>',
-      'target S3 secret (default: $TARGET_AWS_SECRET_ACCESS_KEY)',
-    )
-    .option('--target-s3-region <region>', 'target S3 region (default: $TARGET_AWS_REGION)')
     .addHelpText('after', '\nExample:\n  npx supamigrate demo --readings 50000')
     .action(
       action(async (flags: { outputDir: string; readings: string } & S3SideFlags) => {
@@ -118,4 +104,8 @@ export function registerDemo(program: Command): void {
         return failures.length > 0 ? EXIT_FAILED : 0;
       }),
     );
+  addS3Options(command, {
+    source: 'also move sample storage files from this S3 endpoint (buckets supamigrate-demo-*)',
+    target: 'to this S3 endpoint (buckets supamigrate-demo-*)',
+  });
 }

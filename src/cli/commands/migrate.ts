@@ -196,17 +196,21 @@ export function s3Sides(flags: S3SideFlags, check: SettingsProblems) {
   };
 }
 
-/** The S3 options of both sides (migrate and demo). */
-export function addS3Options(command: Command): void {
-  command
-    .option(
-      '--s3-endpoint <url>',
+/** The S3 options of both sides (migrate and demo); `endpoints` says what each endpoint is for. */
+export function addS3Options(
+  command: Command,
+  endpoints = {
+    source:
       "also move Supabase Storage's files, from this S3 endpoint (https://<ref>.supabase.co/storage/v1/s3); needs --target-s3-endpoint",
-    )
+    target: 'the S3 endpoint the files go to (AWS S3, R2, MinIO, Supabase)',
+  },
+): void {
+  command
+    .option('--s3-endpoint <url>', endpoints.source)
     .option('--s3-access-key-id <id>', 'source S3 access key id (default: $AWS_ACCESS_KEY_ID)')
     .option('--s3-secret-access-key <key>', 'source S3 secret (default: $AWS_SECRET_ACCESS_KEY)')
     .option('--s3-region <region>', 'source S3 region (default: $AWS_REGION)')
-    .option('--target-s3-endpoint <url>', 'the S3 endpoint the files go to (AWS S3, R2, MinIO, Supabase)')
+    .option('--target-s3-endpoint <url>', endpoints.target)
     .option('--target-s3-access-key-id <id>', 'target S3 access key id (default: $TARGET_AWS_ACCESS_KEY_ID)')
     .option(
       '--target-s3-secret-access-key <key>',
