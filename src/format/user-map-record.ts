@@ -85,13 +85,12 @@ export async function recordUserMap(
 
 /** Removes what an import of this export recorded (an import without a user map replaces one with one). */
 export async function forgetUserMap(client: pg.Client, exportId: string): Promise<void> {
-  const { rows } = await client.query<{ ok: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ok`,
-    [USER_MAP_TABLE, USER_COLUMNS_TABLE],
-  );
-  if (!rows[0]!.ok) return;
+  const tables = await recordTables(client);
+  if (!tables.map) return;
   await client.query(`DELETE FROM ${USER_MAP_TABLE} WHERE export_id = $1`, [exportId]);
   await client.query(`DELETE FROM ${USER_COLUMNS_TABLE} WHERE export_id = $1`, [exportId]);
+  if (tables.options)
+    await client.query(`DELETE FROM ${USER_OPTIONS_TABLE} WHERE export_id = $1`, [exportId]);
 }
 
 /** What an import of this export recorded in the target, or null when none did (or none with a map). */
@@ -99,11 +98,8 @@ export async function readRecordedUserMap(
   client: pg.Client,
   exportId: string,
 ): Promise<RecordedUserMap | null> {
-  const { rows } = await client.query<{ ok: boolean; options: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ok, to_regclass($3) IS NOT NULL AS options`,
-    [USER_MAP_TABLE, USER_COLUMNS_TABLE, USER_OPTIONS_TABLE],
-  );
-  if (!rows[0]!.ok) return null;
+  const tables = await recordTables(client);
+  if (!tables.map) return null;
   const columns = (
     await client.query<RecordedColumn>(
       `SELECT schema, "table", "column" FROM ${USER_COLUMNS_TABLE} WHERE export_id = $1 ORDER BY 1, 2, 3`,
@@ -117,7 +113,7 @@ export async function readRecordedUserMap(
     )
   ).rows;
   if (ids.length === 0 && columns.length === 0) return null;
-  const unmatched = rows[0]!.options
+  const unmatched = tables.options
     ? ((
         await client.query<{ unmatched: UnmatchedPolicy }>(
           `SELECT unmatched FROM ${USER_OPTIONS_TABLE} WHERE export_id = $1`,
@@ -133,4 +129,13 @@ export async function readRecordedUserMap(
     columns,
     unmatched,
   };
+}
+
+/** Which of the record's tables the target has: the map's two, and the options' (added later: may be missing). */
+async function recordTables(client: pg.Client): Promise<{ map: boolean; options: boolean }> {
+  const { rows } = await client.query<{ map: boolean; options: boolean }>(
+    `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS map, to_regclass($3) IS NOT NULL AS options`,
+    [USER_MAP_TABLE, USER_COLUMNS_TABLE, USER_OPTIONS_TABLE],
+  );
+  return rows[0]!;
 }
