@@ -8,7 +8,8 @@
  * BENCH_ROWS (default 3,000,000) rows are generated in the large table; BENCH_RUNS (default 3) runs of each
  * way are timed, the runs of a group's ways alternating, and their medians compared; BENCH_JOBS (default:
  * cores) connections for our export and import where not fixed. pg_dump and psql must be on PATH; pgcopydb
- * is skipped when it is not installed. Server CPU is read from /proc, so only for a server on this machine
+ * is skipped when it is not installed. BENCH_ONLY (e.g. `export,move`) runs only the groups whose names start
+ * with one of its words (import loads what the export group wrote, so it needs that group too). Server CPU is read from /proc, so only for a server on this machine
  * whose data directory is readable. Not a test: it prints figures, it asserts nothing.
  */
 import { execFile } from 'node:child_process';
@@ -24,6 +25,10 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 3_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** Connections for export and import where a way does not fix them: the number of cores, as the CLI's default. */
 const JOBS = Number(process.env.BENCH_JOBS ?? availableParallelism());
+const ONLY =
+  process.env.BENCH_ONLY?.split(',')
+    .map((w) => w.trim())
+    .filter(Boolean) ?? [];
 const SMALL_TABLES = 300;
 const SMALL_ROWS = 2_000;
 const baseUrl =
@@ -570,9 +575,11 @@ async function main() {
     await generateLargeTable(server);
     await psql(DB, '-c', `\\copy ${TABLE} TO '${join(dir, 'rows.copy')}'`);
     await psql(DB, '-c', `\\copy ${TABLE} TO '${join(dir, 'rows.bin')}' (FORMAT binary)`);
-    await generateSmallTables(server);
+    const all = ways(server, dir, pgcopydb).filter(
+      (w) => ONLY.length === 0 || ONLY.some((word) => w.group.startsWith(word)),
+    );
+    if (all.some((w) => w.group.includes(`${SMALL_TABLES} tables`))) await generateSmallTables(server);
 
-    const all = ways(server, dir, pgcopydb);
     const groups = [...new Set(all.map((w) => w.group))].map((g) => all.filter((w) => w.group === g));
     const results: Measured[][] = [];
     for (const group of groups) results.push(await measureGroup(server, group));

@@ -34,7 +34,12 @@ export const COLUMNS_SQL = /* SQL */ `
 export const TYPES_SQL = /* SQL */ `
   select t.oid::int8 as oid, n.nspname as schema, t.typname as name, t.typtype as typtype,
          t.typbasetype::int8 as base_oid, t.typelem::int8 as elem_oid, t.typcategory as category, t.typdelim as delimiter,
-         t.typsubscript = 'pg_catalog.array_subscript_handler'::regproc as is_array
+         t.typsubscript = 'pg_catalog.array_subscript_handler'::regproc as is_array,
+         -- ::text goes through a cast of its own (inet shows /32, character drops trailing blanks), not
+         -- the output function: the only binary casts known to keep the text are varchar's and citext's.
+         exists (select from pg_catalog.pg_cast c
+                  where c.castsource = t.oid and c.casttarget = 'pg_catalog.text'::pg_catalog.regtype
+                    and (c.castmethod <> 'b' or t.typname not in ('varchar', 'citext'))) as text_cast
     from pg_catalog.pg_type t
     join pg_catalog.pg_namespace n on n.oid = t.typnamespace
    where t.oid = any($1::oid[])`;

@@ -11,6 +11,7 @@ export interface RawTypeRow {
   category: string;
   delimiter: string;
   is_array: boolean;
+  text_cast: boolean;
 }
 
 /**
@@ -20,11 +21,17 @@ export interface RawTypeRow {
 export function valueTypeOf(typeOid: string, types: ReadonlyMap<string, RawTypeRow>): ValueType {
   const base = baseType(typeOid, types);
   const qualified = (t: RawTypeRow) => `${t.schema}.${t.name}`;
-  if (!base.is_array) return { base: qualified(base) };
+  const textCast = (t: RawTypeRow) => (t.text_cast ? { textCast: true as const } : {});
+  if (!base.is_array) return { base: qualified(base), ...textCast(base) };
   const element = baseType(base.elem_oid, types);
   return {
     base: qualified(base),
-    element: { base: qualified(element), delimiter: types.get(base.elem_oid)?.delimiter ?? ',' },
+    element: {
+      base: qualified(element),
+      delimiter: types.get(base.elem_oid)?.delimiter ?? ',',
+      ...textCast(element),
+    },
+    ...textCast(base),
   };
 }
 

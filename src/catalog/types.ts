@@ -6,7 +6,9 @@ export interface ValueType {
   /** The base type (domains resolved), e.g. `pg_catalog.numeric`, `public.mood`, `pg_catalog._text`. */
   base: string;
   /** For array types (and domains over them): the element's base type, and its array delimiter. */
-  element?: { base: string; delimiter: string };
+  element?: { base: string; delimiter: string; textCast?: true };
+  /** `::text` of the base type is a cast of its own, not its output function's text (inet, character). */
+  textCast?: true;
 }
 
 export interface ColumnInfo {

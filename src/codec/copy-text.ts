@@ -21,7 +21,8 @@ export class ByteSink {
   /** Where the bytes not yet taken start. */
   start = 0;
   len = 0;
-  private ensure(n: number) {
+  /** Makes room for `n` more bytes after `len` (callers may then write `buf` directly). */
+  reserve(n: number) {
     if (this.len + n <= this.buf.length) return;
     const pending = this.len - this.start;
     const next = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * (pending + n)));
@@ -35,12 +36,12 @@ export class ByteSink {
     return this.len - this.start;
   }
   byte(b: number) {
-    this.ensure(1);
+    this.reserve(1);
     this.buf[this.len++] = b;
   }
   bytes(src: Buffer, start: number, end: number) {
     const n = end - start;
-    this.ensure(n);
+    this.reserve(n);
     if (n > 256) {
       src.copy(this.buf, this.len, start, end);
       this.len += n;
@@ -53,7 +54,7 @@ export class ByteSink {
     this.len = at;
   }
   text(s: string) {
-    this.ensure(Buffer.byteLength(s));
+    this.reserve(Buffer.byteLength(s));
     this.len += this.buf.write(s, this.len);
   }
   take(): Buffer {

@@ -51,6 +51,14 @@ export interface Widening {
   exactWhen?: 'text';
 }
 
+/**
+ * The JSON of a value from its text form (what COPY and the output function print): `raw` the text itself
+ * (a number, or json's own text), `string` a JSON string of it, `float` raw but NaN and the infinities
+ * quoted, `boolean` t/f as true/false, `timestamp` quoted with a T between date and time, `timestamptz` the
+ * same with the UTC offset +00 written Z.
+ */
+export type TextForm = 'raw' | 'string' | 'float' | 'boolean' | 'timestamp' | 'timestamptz';
+
 export interface EncodingRule {
   /** Built-in types (pg_catalog names) whose values are written this way; other types default to text. */
   types: readonly string[];
@@ -63,6 +71,12 @@ export interface EncodingRule {
    * content; `json-text` copies the JSON text itself (`null` included: SQL NULL leaves the key out).
    */
   copy: 'token' | 'json-text';
+  /**
+   * How the exporter builds the JSON from the value's COPY text form on the client (src/codec/text-to-json.ts),
+   * giving the same bytes as `json`; null: the server builds it with `json`. `element`: the same for one
+   * element of an array, the bytes of `arrayJson`.
+   */
+  fromText: { value: TextForm | null; element: TextForm | null };
   /** Target types, other than the source type itself with the same or wider modifiers, that take it. */
   widenings: readonly Widening[];
 }
@@ -81,6 +95,7 @@ export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
     // Through int8[]: to_json writes oid elements as strings, int2/int4/int8 as numbers.
     arrayJson: (v) => `array_to_json(${v}::int8[])::text`,
     copy: 'token',
+    fromText: { value: 'raw', element: 'raw' },
     widenings: [
       {
         from: 'smallint',
@@ -95,14 +110,23 @@ export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
     json: quoted,
     arrayJson: textElements,
     copy: 'token',
+    fromText: { value: 'string', element: 'string' },
     widenings: [{ from: 'bigint', to: ['numeric'], verify: 'cast-back' }],
   },
-  numeric: { types: ['numeric'], json: quoted, arrayJson: textElements, copy: 'token', widenings: [] },
+  numeric: {
+    types: ['numeric'],
+    json: quoted,
+    arrayJson: textElements,
+    copy: 'token',
+    fromText: { value: 'string', element: 'string' },
+    widenings: [],
+  },
   money: {
     types: ['money'],
     json: (v) => `'"' || ${v}::numeric::text || '"'`,
     arrayJson: (v) => `array_to_json(${v}::numeric[]::text[])::text`,
     copy: 'token',
+    fromText: { value: null, element: null },
     widenings: [],
   },
   float: {
@@ -110,6 +134,7 @@ export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
     json: toJson,
     arrayJson: (v) => `array_to_json(${v})::text`,
     copy: 'token',
+    fromText: { value: 'float', element: 'float' },
     widenings: [{ from: 'real', to: ['double precision'], verify: 'cast-back', exactWhen: 'text' }],
   },
   boolean: {
@@ -117,6 +142,7 @@ export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
     json: toJson,
     arrayJson: (v) => `array_to_json(${v})::text`,
     copy: 'token',
+    fromText: { value: 'boolean', element: 'boolean' },
     widenings: [],
   },
   timestamptz: {
@@ -124,6 +150,7 @@ export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
     json: (v) => `replace(to_json(${v})::text, '+00:00', 'Z')`,
     arrayJson: (v) => `replace(array_to_json(${v})::text, '+00:00', 'Z')`,
     copy: 'token',
+    fromText: { value: 'timestamptz', element: 'timestamptz' },
     widenings: [],
   },
   timestamp: {
@@ -131,6 +158,7 @@ export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
     json: toJson,
     arrayJson: (v) => `array_to_json(${v})::text`,
     copy: 'token',
+    fromText: { value: 'timestamp', element: 'timestamp' },
     widenings: [],
   },
   date: {
@@ -138,6 +166,7 @@ export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
     json: toJson,
     arrayJson: (v) => `array_to_json(${v})::text`,
     copy: 'token',
+    fromText: { value: 'string', element: 'string' },
     widenings: [],
   },
   json: {
@@ -147,6 +176,7 @@ export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
     // could not be told apart from a second dimension.
     arrayJson: textElements,
     copy: 'json-text',
+    fromText: { value: 'raw', element: 'string' },
     widenings: [{ from: 'json', to: ['jsonb'], verify: 'as-target' }],
   },
   jsonb: {
@@ -155,6 +185,7 @@ export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
     arrayJson: textElements,
     copy: 'json-text',
     // json keeps the jsonb text exactly; read back as jsonb it is the same value and the same text.
+    fromText: { value: 'raw', element: 'string' },
     widenings: [{ from: 'jsonb', to: ['json'], verify: 'cast-back' }],
   },
   bytea: {
@@ -162,6 +193,7 @@ export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
     json: (v) => `'"\\\\x' || encode(${v}, 'hex') || '"'`,
     arrayJson: textElements,
     copy: 'token',
+    fromText: { value: 'string', element: 'string' },
     widenings: [],
   },
   text: {
@@ -169,6 +201,7 @@ export const ENCODING_RULES: Record<ScalarEncoding, EncodingRule> = {
     json: (v) => `to_json(${v}::text)::text`,
     arrayJson: textElements,
     copy: 'token',
+    fromText: { value: 'string', element: 'string' },
     widenings: [
       { from: 'character varying', to: ['text'], verify: 'cast-back' },
       { from: 'character', to: ['text', 'character varying'], verify: 'cast-back' },

@@ -2,6 +2,7 @@ import type { TableInfo } from '../catalog/types.js';
 import type { EncodedColumn } from './encode-column.js';
 import { ENCODING_RULES, PLAIN_TEXT_TYPES, type ScalarEncoding } from './encodings.js';
 import { qualifiedName, quoteIdent, quoteLiteral } from '../pg/sql.js';
+import type { ColumnForm } from './text-to-json.js';
 
 /*
  * The server builds each row's JSON text, one SQL expression per column applying the type rules, so the
@@ -71,6 +72,22 @@ export function exportQuery(
   where?: string,
 ): string {
   return `SELECT ${rowJson(table.columns)} FROM ${fromTable(table)}${where ? ` WHERE ${where}` : ''}`;
+}
+
+/**
+ * The query whose COPY text the client turns into the JSON rows (src/export/copy-text-rows.ts): each column
+ * as it is, for the server to print with its output function, except those the server must build the JSON
+ * of (`server`), whose JSON text is selected instead.
+ */
+export function columnsQuery(
+  table: Pick<TableInfo, 'schema' | 'name' | 'kind'> & { columns: readonly EncodedColumn[] },
+  forms: readonly ColumnForm[],
+  where?: string,
+): string {
+  const list = table.columns.map((c, i) =>
+    forms[i] === 'server' ? columnJson(c) : `t.${quoteIdent(c.name)}`,
+  );
+  return `SELECT ${list.join(', ')} FROM ${fromTable(table)}${where ? ` WHERE ${where}` : ''}`;
 }
 
 /** `FROM ONLY "schema"."table" t` (a partitioned table without ONLY: its rows are in its partitions). */

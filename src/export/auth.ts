@@ -2,7 +2,9 @@ import { isTransient } from '../pg/retry.js';
 import { SNAPSHOT_LOST } from './run-tables.js';
 import type pg from 'pg';
 import { readCatalog } from '../catalog/read-catalog.js';
-import { encodeTable, type EncodedTable } from '../codec/encode-column.js';
+import type { TableInfo } from '../catalog/types.js';
+import { encodeTable } from '../codec/encode-column.js';
+import { columnForms } from '../codec/text-to-json.js';
 import { describeError } from '../errors.js';
 import type { ExportFormat } from '../format/file-layout.js';
 import { compressedName, type Compression } from '../format/compression.js';
@@ -54,11 +56,10 @@ export async function exportAuthUsers(
     return;
   }
   const identities = auth.find((t) => t.name === 'identities');
-  const files: [AuthKey, EncodedTable, string][] = [
-    ['authUsers', encodeTable(authUsersTable(users)), AUTH_USERS_FILE],
-  ];
-  if (identities) files.push(['authIdentities', encodeTable(identities), AUTH_IDENTITIES_FILE]);
-  for (const [key, table, stem] of files) {
+  const files: [AuthKey, TableInfo, string][] = [['authUsers', authUsersTable(users), AUTH_USERS_FILE]];
+  if (identities) files.push(['authIdentities', identities, AUTH_IDENTITIES_FILE]);
+  for (const [key, info, stem] of files) {
+    const table = encodeTable(info);
     const entry: ManifestFile = newFileEntry(compressedName(`${stem}.${format}`, compression), table.columns);
     manifest[key] = entry;
     try {
@@ -67,6 +68,7 @@ export async function exportAuthUsers(
       emit({ type: 'table-start', schema, name, rowCount: entry.rowCount, method: 'stream' });
       const result = await exportTable(client, {
         table,
+        forms: columnForms(info.columns),
         dir,
         file: entry.file,
         format,

@@ -10,7 +10,9 @@ import { compressor, type Compression } from '../format/compression.js';
 import type { ExportMethod } from '../format/manifest.js';
 import { RowFramer, type ExportFormat } from '../format/file-layout.js';
 import { CopyBinaryToRows } from './copy-binary.js';
-import { exportQuery } from '../codec/row-sql.js';
+import { columnsQuery, exportQuery } from '../codec/row-sql.js';
+import type { ColumnForm } from '../codec/text-to-json.js';
+import { CopyTextToRows } from './copy-text-rows.js';
 
 export interface TableExportTarget {
   table: Pick<TableInfo, 'schema' | 'name' | 'kind'> & { columns: readonly EncodedColumn[] };
@@ -22,6 +24,11 @@ export interface TableExportTarget {
   method: ExportMethod;
   /** The exact count read in the same snapshot: the file must hold exactly this many rows (null: a part). */
   expectedRows: number | null;
+  /**
+   * How the client builds each column's JSON from COPY text (src/codec/text-to-json.ts); without it the
+   * server builds each row's JSON.
+   */
+  forms?: readonly ColumnForm[];
   /** Only the rows of this condition (a block range of a split table). */
   where?: string;
   onRows?: (rows: number) => void;
@@ -35,8 +42,9 @@ export interface TableExportResult extends WrittenFile {
 }
 
 /**
- * Writes one table's rows to its file. `stream` pipes `COPY … TO STDOUT (FORMAT binary)` to the file in
- * constant memory; `batch` reads all rows with one query first (for small tables it saves the COPY set-up).
+ * Writes one table's rows to its file. `stream` pipes `COPY … TO STDOUT` to the file in constant memory:
+ * with `forms`, the columns' text, whose JSON the client builds (the source server does what pg_dump makes
+ * it do), or else `(FORMAT binary)` of the JSON the server builds; `batch` reads all rows with one query first (for small tables it saves the COPY set-up).
  * Both write the same bytes. The file is complete, and its row count checked, before it gets its name.
  */
 export async function exportTable(client: pg.Client, target: TableExportTarget): Promise<TableExportResult> {
@@ -46,7 +54,17 @@ export async function exportTable(client: pg.Client, target: TableExportTarget):
   let rowCount: number;
   let written: WrittenFile;
   const compress = target.compression ? [compressor(target.compression)] : [];
-  if (target.method === 'stream') {
+  const forms = target.forms;
+  if (target.method === 'stream' && forms && target.table.columns.length > 0) {
+    const query = columnsQuery(target.table, forms, target.where);
+    const copy = client.query(copyStreams.to(`COPY (${query}) TO STDOUT`));
+    const rows = new CopyTextToRows(target.format, target.table.columns, forms, target.onRows);
+    written = await writeFileAtomically(path, [copy, rows, ...compress], target.signal);
+    rowCount = rows.rowCount;
+    if (copy.rowCount !== rowCount) {
+      throw new IntegrityError(`wrote ${rowCount} rows but COPY sent ${copy.rowCount}`);
+    }
+  } else if (target.method === 'stream') {
     const copy = client.query(copyStreams.to(`COPY (${sql}) TO STDOUT (FORMAT binary)`));
     const rows = new CopyBinaryToRows(target.format, target.onRows);
     written = await writeFileAtomically(path, [copy, rows, ...compress], target.signal);

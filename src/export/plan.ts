@@ -8,6 +8,7 @@ import { largeObjectColumns, type LargeObjectColumn } from '../catalog/large-obj
 import type { TableInfo } from '../catalog/types.js';
 import { encodeTable, type EncodedTable } from '../codec/encode-column.js';
 import { countQuery } from '../codec/row-sql.js';
+import { columnForms, type ColumnForm } from '../codec/text-to-json.js';
 import { describeError, TableError, UsageError } from '../errors.js';
 import type { ExportManifest, ExportMethod, ManifestTable } from '../format/manifest.js';
 import { displayName } from '../pg/sql.js';
@@ -35,6 +36,8 @@ export interface PlannedTable {
 /** A table of the plan with what the run needs. */
 export interface PlannedExport extends PlannedTable {
   info: EncodedTable;
+  /** How the client builds each column's JSON from the COPY text of a streamed table. */
+  forms: ColumnForm[];
   ranges: BlockRange[] | null;
   /** --resume: the earlier run's entry, kept (complete) or partly kept (some parts complete). */
   kept?: ManifestTable;
@@ -78,12 +81,15 @@ export async function planExport(
   }
   const { order, brokenEdges } = dependencyOrder(selected);
   const tables: PlannedExport[] = [];
-  for (const info of order.map(encodeTable)) {
+  for (const table of order) {
+    const info = encodeTable(table);
+    const forms = columnForms(table.columns);
     const kept = previous ? await keepable(settings.outputDir, previous, info) : null;
     if (kept) {
       tables.push({
         ...summary(info, kept.rowCount, kept.method, kept.parts?.length, true),
         info,
+        forms,
         ranges: kept.parts ? kept.parts.map((p) => p.blocks) : null,
         kept,
       });
@@ -106,14 +112,14 @@ export async function planExport(
             minRows: settings.splitRows,
           })
         : null;
-    tables.push({ ...summary(info, rowCount, method, ranges?.length, exact), info, ranges });
+    tables.push({ ...summary(info, rowCount, method, ranges?.length, exact), info, forms, ranges });
   }
   return { tables, brokenForeignKeys: brokenEdges, largeObjects };
 }
 
 /** The plan as the dry run and the `plan` event show it. */
 export const planSummary = (plan: ExportPlan): PlannedTable[] =>
-  plan.tables.map(({ info: _info, ranges: _ranges, kept: _kept, ...rest }) => rest);
+  plan.tables.map(({ info: _info, forms: _forms, ranges: _ranges, kept: _kept, ...rest }) => rest);
 
 const summary = (
   info: EncodedTable,

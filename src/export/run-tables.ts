@@ -155,6 +155,7 @@ async function exportJob(
   }
   const result = await exportTable(client, {
     table: t.info,
+    forms: t.forms,
     dir: ctx.dir,
     file: part ? part.file : entry.file!,
     format: ctx.format,

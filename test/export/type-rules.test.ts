@@ -6,23 +6,35 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { exportDatabase } from '../../src/export/export-database.js';
 import { connectTo, createDatabase, tempDir } from '../support/db.js';
 
-/** Exports one table of `url` and returns its rows as parsed by JSON.parse, plus the raw file text. */
+/**
+ * Exports one table of `url` twice, once built by the server (batch) and once from COPY text by the client
+ * (stream), requires the same bytes, and returns its rows as parsed by JSON.parse, plus the file text.
+ */
 async function exportRows(
   url: string,
   table: string,
 ): Promise<{ rows: Record<string, unknown>[]; text: string }> {
-  const dir = await tempDir('types');
-  const result = await exportDatabase({
-    dbUrl: url,
-    outputDir: dir,
-    tables: [table],
-    skipAuth: true,
-    force: true,
-    jobs: 1,
-  });
-  expect(result.failures).toEqual([]);
-  const text = await readFile(join(dir, result.manifest!.tables[0]!.file!), 'utf8');
-  return { rows: JSON.parse(text) as Record<string, unknown>[], text };
+  const texts: string[] = [];
+  // Analysed, so that its size is known and it is small: batch, unless named a large table.
+  const client = await connectTo(url);
+  await client.query(`analyze ${table}`).finally(() => client.end());
+  for (const largeTables of [[], [table]]) {
+    const dir = await tempDir('types');
+    const result = await exportDatabase({
+      dbUrl: url,
+      outputDir: dir,
+      tables: [table],
+      largeTables,
+      skipAuth: true,
+      force: true,
+      jobs: 1,
+    });
+    expect(result.failures).toEqual([]);
+    expect(result.manifest!.tables[0]!.method).toBe(largeTables.length ? 'stream' : 'batch');
+    texts.push(await readFile(join(dir, result.manifest!.tables[0]!.file!), 'utf8'));
+  }
+  expect(texts[1], 'the client-built file (stream) equals the server-built one (batch)').toBe(texts[0]);
+  return { rows: JSON.parse(texts[0]!) as Record<string, unknown>[], text: texts[0]! };
 }
 
 describe('type rules', () => {
@@ -255,6 +267,92 @@ describe('type rules', () => {
         }
       }),
       { numRuns: 25 },
+    );
+  });
+
+  it('builds the same bytes on the client as on the server for arrays, json, bytea and dates (property)', async () => {
+    await client.query(`create table prop_forms (id int primary key, ta text[], tza timestamptz[], fa float8[],
+      ia int4[], bo bool[], j json, jb jsonb[], by bytea, d date, ts timestamp, c char(4), ip inet, v varchar(9))`);
+    const tricky = [
+      'a',
+      '"',
+      '\\',
+      '\n',
+      '\t',
+      '\b',
+      '\f',
+      '\r',
+      '\v',
+      '\x01',
+      '\x1f',
+      '\x7f',
+      '{',
+      '}',
+      ',',
+      ' ',
+      'é',
+      '🎉',
+      '\u2028',
+      'N',
+    ];
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }).map((x) => x.replace(/\0/g, '')),
+      fc.array(fc.constantFrom(...tricky), { maxLength: 12 }).map((parts) => parts.join('')),
+    );
+    const micros = fc.bigInt({ min: -210866803200000000n, max: 9214646400000000000n / 1000n });
+    const row = fc.record({
+      ta: fc.array(
+        fc.option(fc.oneof(text, fc.constantFrom('NULL', '', '{a,b}', '"q"', 'back\\slash', ' sp '))),
+      ),
+      tza: fc.array(fc.option(micros)),
+      fa: fc.array(fc.option(fc.double())),
+      ia: fc.array(fc.option(fc.integer())),
+      bo: fc.array(fc.option(fc.boolean())),
+      j: fc.jsonValue().map((v) => ` ${JSON.stringify(v, null, 1)}\t`),
+      jb: fc.array(fc.option(fc.jsonValue().map((v) => JSON.stringify(v)))),
+      by: fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)),
+      day: fc.integer({ min: -2451545, max: 2400000 }),
+      c: fc.string({ maxLength: 4 }),
+      v: fc.option(text.map((x) => x.slice(0, 9))),
+    });
+    const floatText = (f: number | null) =>
+      f === null
+        ? null
+        : Number.isNaN(f)
+          ? 'NaN'
+          : Object.is(f, -0)
+            ? '-0'
+            : String(f).replace('Infinity', 'Infinity');
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 8 }), async (rows) => {
+        await client.query('truncate prop_forms');
+        for (const [i, r] of rows.entries()) {
+          await client.query(
+            `insert into prop_forms values ($1, $2::text[],
+               array(select to_timestamp(0) + x * interval '1 microsecond' from unnest($3::int8[]) with ordinality u(x, n) order by n),
+               $4::float8[], $5::int4[], $6::bool[], $7::json, $8::jsonb[], $9::bytea, date '2000-01-01' + $10::int,
+               timestamp '2000-01-01' + $10::int * interval '1 hour', $11, '10.0.0.1'::inet, $12)`,
+            [
+              i,
+              r.ta,
+              r.tza.map((x) => x?.toString() ?? null),
+              r.fa.map(floatText),
+              r.ia,
+              r.bo,
+              r.j,
+              r.jb,
+              r.by,
+              r.day,
+              r.c,
+              r.v,
+            ],
+          );
+        }
+        // exportRows requires the client's bytes (stream) to equal the server's (batch).
+        const { rows: exported } = await exportRows(url, 'prop_forms');
+        expect(exported).toHaveLength(rows.length);
+      }),
+      { numRuns: 30 },
     );
   });
 });
