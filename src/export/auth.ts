@@ -73,7 +73,6 @@ export async function exportAuthUsers(
         file: entry.file,
         format,
         compression,
-        method: 'stream',
         expectedRows: entry.rowCount,
         onRows: (rows) => emit({ type: 'table-progress', schema, name, rows, rowCount: entry.rowCount }),
       });

@@ -141,7 +141,8 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
         onEvent({ type: 'note', message: note });
       }
       await recordWhatFilesCannotHold(snapshot.coordinator, settings, plan, manifest, onEvent);
-      const save = serialized(() => writeManifest(settings.outputDir, manifest));
+      // Rewritten as files complete, at most every MANIFEST_SPACING ms: many small tables share a write.
+      const save = serialized(() => writeManifest(settings.outputDir, manifest), MANIFEST_SPACING);
       await save();
       onEvent({ type: 'manifest', manifest });
 
@@ -261,3 +262,6 @@ async function readSource(client: pg.Client, dbUrl: string): Promise<ExportManif
     databaseOid: Number(server.database_oid),
   };
 }
+
+/** metadata.json is rewritten at most this often (ms) while files complete. */
+const MANIFEST_SPACING = 100;

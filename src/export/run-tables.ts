@@ -92,52 +92,71 @@ export async function exportTables(
     }
   };
   let coordinatorTaken = false;
-  await runPool<Job>({
-    lanes: snapshot.id ? ctx.jobs : 1,
-    jobs,
-    // Lane 0 reads on the coordinator, which holds the snapshot: it is never closed here, and never
-    // replaced (without it no new connection could join the snapshot).
-    connect: async (lane) => {
-      if (lane > 0) return snapshot.openWorker();
-      if (coordinatorTaken) throw new Error(SNAPSHOT_LOST);
-      coordinatorTaken = true;
-      return snapshot.coordinator;
-    },
-    release: async (client, lane) => {
-      if (lane > 0) await client.end().catch(() => undefined);
-    },
-    // A failed job is rolled back to its savepoint; the connection goes on when that works.
-    recover: async (client, err) =>
-      (err instanceof TableError || err instanceof pg.DatabaseError || err instanceof IntegrityError) &&
-      (await client.query('ROLLBACK TO SAVEPOINT supamigrate_table').then(
-        () => true,
-        () => false,
-      )),
-    run: async (client, job) => {
-      await client.query('SAVEPOINT supamigrate_table');
-      let done: ExportEvent | null = null;
-      try {
-        done = await exportJob(client, job, progress.get(job.entry)!, ctx);
-      } finally {
+  const recording: Promise<void>[] = [];
+  try {
+    await runTableJobs();
+  } finally {
+    // Every file written is recorded before the run ends; a failure to record one fails the export.
+    const saved = await Promise.allSettled(recording);
+    const failed = saved.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  function runTableJobs() {
+    return runPool<Job>({
+      lanes: snapshot.id ? ctx.jobs : 1,
+      jobs,
+      // Lane 0 reads on the coordinator, which holds the snapshot: it is never closed here, and never
+      // replaced (without it no new connection could join the snapshot).
+      connect: async (lane) => {
+        if (lane > 0) return snapshot.openWorker();
+        if (coordinatorTaken) throw new Error(SNAPSHOT_LOST);
+        coordinatorTaken = true;
+        return snapshot.coordinator;
+      },
+      release: async (client, lane) => {
+        if (lane > 0) await client.end().catch(() => undefined);
+      },
+      // A failed job is rolled back to its savepoint; the connection goes on when that works.
+      recover: async (client, err) =>
+        (err instanceof TableError || err instanceof pg.DatabaseError || err instanceof IntegrityError) &&
+        (await client.query('ROLLBACK TO SAVEPOINT supamigrate_table').then(
+          () => true,
+          () => false,
+        )),
+      run: async (client, job) => {
+        await client.query('SAVEPOINT supamigrate_table');
+        let done: ExportEvent | null;
+        try {
+          done = await exportJob(client, job, progress.get(job.entry)!, ctx);
+        } catch (err) {
+          await ctx.save();
+          throw err;
+        }
+        await client.query('RELEASE SAVEPOINT supamigrate_table');
+        // The connection goes on to its next file while metadata.json is written (the saves of files
+        // finished meanwhile share one write). Told once it records the table complete: a reader may load
+        // it now (migrate does).
+        recording.push(
+          ctx.save().then(() => {
+            if (done) ctx.emit(done);
+          }),
+        );
+      },
+      failed: async (job, err) => {
+        fail(job, describeError(err));
         await ctx.save();
-      }
-      // Told once metadata.json records the table complete: a reader may load it now (migrate does).
-      if (done) ctx.emit(done);
-      await client.query('RELEASE SAVEPOINT supamigrate_table');
-    },
-    failed: async (job, err) => {
-      fail(job, describeError(err));
-      await ctx.save();
-    },
-    abandoned: (job, err) => fail(job, `not exported: ${describeError(err)}`),
-    retrying: (job, err, attempt) =>
-      ctx.emit({
-        type: 'note',
-        message: `${displayName(job.table)}: ${describeError(err)}; retrying on a new connection (${attempt} of ${ctx.retries})`,
-      }),
-    retry: retryPolicy(snapshot.id ? ctx.retries : 0),
-    signal: ctx.signal,
-  });
+      },
+      abandoned: (job, err) => fail(job, `not exported: ${describeError(err)}`),
+      retrying: (job, err, attempt) =>
+        ctx.emit({
+          type: 'note',
+          message: `${displayName(job.table)}: ${describeError(err)}; retrying on a new connection (${attempt} of ${ctx.retries})`,
+        }),
+      retry: retryPolicy(snapshot.id ? ctx.retries : 0),
+      signal: ctx.signal,
+    });
+  }
 }
 
 /** Writes one file of a table; completes the table when it was its last (and returns its done event). */
@@ -160,7 +179,6 @@ async function exportJob(
     file: part ? part.file : entry.file!,
     format: ctx.format,
     compression: ctx.compression,
-    method: t.method,
     expectedRows: part || !t.exact ? null : t.rowCount,
     signal: ctx.signal,
     ...(part ? { where: rangeCondition(part.blocks) } : {}),

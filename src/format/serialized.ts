@@ -1,9 +1,28 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /**
- * Wraps an async function so that its calls run one after another, never two at once, each after the
- * previous one settles: metadata.json and import-state.json are rewritten after every table, from
- * several connections' work at the same time, and two writes must not interleave.
+ * Wraps an async function that writes the current state (metadata.json, import-state.json, rewritten after
+ * every table from several connections' work) so that two calls never run at once, and calls made before
+ * a run begins share it: each call settles once a run that began after it has settled, so what the caller
+ * changed before calling is written, and a burst of tables costs one write, not one per table. With
+ * `spacing`, runs begin at least that many milliseconds apart (many small tables: a write every so often).
  */
-export function serialized(fn: () => Promise<void>): () => Promise<void> {
+export function serialized(fn: () => Promise<void>, spacing = 0): () => Promise<void> {
   let last: Promise<void> = Promise.resolve();
-  return () => (last = last.then(fn, fn));
+  /** A run that has not begun: calls join it. */
+  let pending: Promise<void> | null = null;
+  let lastBegun = -Infinity;
+  const ignore = () => undefined;
+  return () => {
+    if (pending) return pending;
+    const run = last.then(ignore, ignore).then(async () => {
+      const wait = lastBegun + spacing - performance.now();
+      if (wait > 0) await sleep(wait);
+      pending = null;
+      lastBegun = performance.now();
+      await fn();
+    });
+    pending = last = run;
+    return run;
+  };
 }

@@ -173,14 +173,16 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     // Only a record for people (the target's progress table is the truth): a failure to write it is a note,
     // once, never a failed table.
     let stateUnwritable = false;
-    const saveState = serialized(() =>
-      writeImportState(settings.inputDir, resume.state).catch((err: unknown) => {
-        if (stateUnwritable) return;
-        stateUnwritable = true;
-        const message = `${describeError(err)} (a record for people only: the import goes on)`;
-        result.notes.push(message);
-        emit({ type: 'note', message });
-      }),
+    const saveState = serialized(
+      () =>
+        writeImportState(settings.inputDir, resume.state).catch((err: unknown) => {
+          if (stateUnwritable) return;
+          stateUnwritable = true;
+          const message = `${describeError(err)} (a record for people only: the import goes on)`;
+          result.notes.push(message);
+          emit({ type: 'note', message });
+        }),
+      STATE_SPACING,
     );
     await saveState();
     emit({ type: 'plan', tables: result.tables, triggerMode: pre.triggerMode, role: pre.role });
@@ -225,7 +227,8 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
         loaded: async ({ entry }, loaded) => {
           result.loaded.push({ schema: entry.schema, name: entry.name, ...loaded });
           resume.state.tables[stateKey(entry)] = { rows: loaded.rows, loadedAt: new Date().toISOString() };
-          await saveState();
+          // A record for people, written after the load too: loads do not wait for it.
+          void saveState();
           emit({ type: 'table-done', schema: entry.schema, name: entry.name, result: loaded });
         },
         failed: ({ entry }, error) => {
@@ -236,8 +239,8 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     } finally {
       await Promise.all(spare.flatMap((c) => (c ? [c.end().catch(() => undefined)] : [])));
     }
+    await saveState();
     if (settings.signal?.aborted) {
-      await saveState();
       throw new InterruptedError(
         `import interrupted: ${Object.keys(resume.state.tables).length} of ${selected.length} tables loaded into ${target} (files being loaded were rolled back; those committed are recorded in ${PROGRESS_TABLE} in the target); finish it with supamigrate import --resume`,
       );
@@ -344,3 +347,6 @@ function progressNotes(progress: Progress, resume: boolean): string[] {
     `no progress table (${PROGRESS_TABLE} cannot be created: ${progress.reason}): this import cannot be resumed with --resume (a file retried after a lost connection is still loaded exactly once: the retry asks the server whether its COMMIT landed)`,
   ];
 }
+
+/** import-state.json (a record for people) is rewritten at most this often (ms) while tables load. */
+const STATE_SPACING = 250;
