@@ -93,14 +93,15 @@ export async function exportTables(
   };
   let coordinatorTaken = false;
   const recording: Promise<void>[] = [];
-  try {
-    await runTableJobs();
-  } finally {
-    // Every file written is recorded before the run ends; a failure to record one fails the export.
-    const saved = await Promise.allSettled(recording);
-    const failed = saved.find((s) => s.status === 'rejected');
-    if (failed) throw failed.reason;
-  }
+  const stopped = await runTableJobs().then(
+    () => null,
+    (err: unknown) => ({ err }),
+  );
+  // Every file written is recorded before the run ends; a failure to record one fails the export.
+  const saved = await Promise.allSettled(recording);
+  if (stopped) throw stopped.err;
+  const unsaved = saved.find((s) => s.status === 'rejected');
+  if (unsaved) throw unsaved.reason;
 
   function runTableJobs() {
     return runPool<Job>({
