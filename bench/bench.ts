@@ -13,12 +13,13 @@
  * whose data directory is readable. Not a test: it prints figures, it asserts nothing.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import ts from 'typescript';
 
 const run = promisify(execFile);
 const ROWS = Number(process.env.BENCH_ROWS ?? 3_000_000);
@@ -99,10 +100,25 @@ interface Outcome {
   bytes?: number;
 }
 
+let runOneScript: string | null = null;
+
+/** run-one.ts as JavaScript beside the bench's files: run with plain node, no loader in its memory. */
+async function runOneScriptPath(): Promise<string> {
+  if (runOneScript) return runOneScript;
+  const source = await readFile(new URL('./run-one.ts', import.meta.url), 'utf8');
+  const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
+  const js = ts
+    .transpileModule(source, { compilerOptions: options })
+    .outputText.replaceAll("'../dist/", `'${new URL('../dist/', import.meta.url).href}`);
+  const dir = await mkdtemp(join(tmpdir(), 'supamigrate-bench-run-one-'));
+  runOneScript = join(dir, 'run-one.mjs');
+  await writeFile(runOneScript, js);
+  return runOneScript;
+}
+
 /** One supamigrate operation in its own process (run-one.ts), for its peak RSS alone. */
 async function runOne(...args: string[]): Promise<Outcome> {
-  const script = new URL('./run-one.ts', import.meta.url).pathname;
-  const stdout = await sh('node', ['--import', 'tsx', script, ...args]);
+  const stdout = await sh('node', [await runOneScriptPath(), ...args]);
   return JSON.parse(stdout.trim().split('\n').pop()!) as Outcome;
 }
 
@@ -589,6 +605,7 @@ async function main() {
     for (const measured of results) printGroup(measured);
   } finally {
     await rm(dir, { recursive: true, force: true });
+    if (runOneScript) await rm(dirname(runOneScript), { recursive: true, force: true });
     await server.dropAll();
     await server.close();
   }

@@ -1,7 +1,7 @@
 /**
  * Runs one supamigrate operation in a fresh process and prints {seconds, maxRssMb, …} as JSON, so the
  * benchmark measures the peak memory of that operation alone. Imports the built package (dist/), as
- * users run it. `seconds` counts the operation itself, not node's start nor the loading of modules.
+ * users run it; the bench runs it transpiled, with plain node (a TypeScript loader would add its own memory). `seconds` counts the operation itself, not node's start nor the loading of modules.
  *
  *   run-one export --url <source> --dir <dir> [--table <name>] [--jobs N] [--compress gzip[:level]]
  *   run-one import --url <target> --dir <dir> [--jobs N]
@@ -9,7 +9,11 @@
  *   run-one migrate --url <source> --dir <temp dir> --target <target> [--jobs N]   (schema, data, no verify)
  */
 import { parseArgs } from 'node:util';
-import { exportDatabase, importDatabase, migrate, verify } from '../dist/index.js';
+// The modules of each operation, not dist/index.js: the CLI does not load what an operation does not use.
+import { exportDatabase } from '../dist/export/export-database.js';
+import { importDatabase } from '../dist/import/import-database.js';
+import { migrate } from '../dist/migrate/migrate.js';
+import { verify } from '../dist/verify/verify.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

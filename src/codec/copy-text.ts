@@ -25,7 +25,8 @@ export class ByteSink {
   reserve(n: number) {
     if (this.len + n <= this.buf.length) return;
     const pending = this.len - this.start;
-    const next = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * (pending + n)));
+    // Growing by doubling (values appended in small pieces), but a large piece gets exactly its room.
+    const next = Buffer.allocUnsafe(n >= SLAB_BYTES ? pending + n : Math.max(SLAB_BYTES, 2 * (pending + n)));
     this.buf.copy(next, 0, this.start, this.len);
     this.buf = next;
     this.start = 0;

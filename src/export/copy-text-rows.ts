@@ -83,8 +83,7 @@ export class CopyTextToRows extends Transform {
     const keys = this.keys;
     const before = this.framer.beforeRow();
     const after = this.framer.afterRow();
-    // The most a row can take: 6 bytes per text byte (\u00XX), plus keys, quotes and separators.
-    sink.reserve(6 * (end - start) + this.keysLength + 8 * keys.length + 8);
+    sink.reserve(rowBound(line, start, end) + this.keysLength + 8 * keys.length + 8);
     sink.bytes(before, 0, before.length);
     sink.buf[sink.len++] = Ch.LBrace;
     let first = true;
@@ -151,3 +150,32 @@ export class CopyTextToRows extends Transform {
 }
 
 const NULL = Buffer.from('null');
+
+/** Rows longer than this get a bound counted from their bytes, not the worst case of 6 × their length. */
+const LARGE_ROW = 1 << 20;
+
+/**
+ * The most the JSON of a row's fields can take, keys and separators aside: a byte becomes at most 6
+ * (\u00XX), and only control characters, `"` and `\` grow at all, besides the quotes a value, or an
+ * array's element between its braces and delimiters, gets. For a large row these bytes are counted, so
+ * that a row of one huge value (a 500 MB bytea) does not reserve six times its size.
+ */
+function rowBound(line: Buffer, start: number, end: number): number {
+  const length = end - start;
+  if (length <= LARGE_ROW) return 6 * length;
+  let grows = 0;
+  for (let i = start; i < end; i++) {
+    const b = line[i]!;
+    if (
+      b < 0x20 ||
+      b === Ch.Quote ||
+      b === Ch.Backslash ||
+      b === Ch.Comma ||
+      b === 59 ||
+      b === Ch.LBrace ||
+      b === Ch.RBrace
+    )
+      grows++;
+  }
+  return length + 5 * grows;
+}

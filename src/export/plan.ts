@@ -81,6 +81,7 @@ export async function planExport(
   }
   const { order, brokenEdges } = dependencyOrder(selected);
   const tables: PlannedExport[] = [];
+  const estimates = settings.dryRun ? null : await estimatedCounts(client, order);
   for (const table of order) {
     const info = encodeTable(table);
     const forms = columnForms(table.columns);
@@ -97,7 +98,7 @@ export async function planExport(
     }
     // A run reads each table once: the plan goes by the planner's estimate; the dry run counts.
     const exact = settings.dryRun;
-    const estimate = exact ? null : await estimatedCount(client, info);
+    const estimate = estimates ? estimates.get(info.oid) : null;
     const rowCount = estimate === null ? await exactCount(client, info) : (estimate ?? 0);
     // Unknown size (never analysed, or partitioned): stream, which takes any size in constant memory.
     const method =
@@ -171,22 +172,27 @@ async function companions(client: pg.Client, schemas: string[]): Promise<TableIn
  * partitions. Null when a table (or partition) that holds pages was never analysed.
  */
 const ESTIMATE_SQL = /* SQL */ `
-  with leaf as (
-    select c.reltuples, c.relpages, pg_catalog.pg_relation_size(c.oid)
-                                    / pg_catalog.current_setting('block_size')::int as pages
-      from pg_catalog.pg_class c
-     where (c.oid = $1::oid and c.relkind = 'r')
-        or c.oid in (select relid from pg_catalog.pg_partition_tree($1::oid::regclass) where isleaf)
-  )
-  select case when bool_and(pages = 0 or (reltuples >= 0 and relpages > 0))
-              then sum(case when pages > 0 and relpages > 0 then reltuples / relpages * pages else 0 end)::int8::text
-         end as n
-    from leaf`;
+  select t.oid::int8 as oid,
+         (select case when bool_and(pages = 0 or (reltuples >= 0 and relpages > 0))
+                      then sum(case when pages > 0 and relpages > 0 then reltuples / relpages * pages else 0 end)::int8::text
+                 end
+            from (select c.reltuples, c.relpages, pg_catalog.pg_relation_size(c.oid)
+                                                  / pg_catalog.current_setting('block_size')::int as pages
+                    from pg_catalog.pg_class c
+                   where (c.oid = t.oid and c.relkind = 'r')
+                      or c.oid in (select relid from pg_catalog.pg_partition_tree(t.oid::regclass) where isleaf)) leaf
+         ) as n
+    from unnest($1::oid[]) as t(oid)`;
 
-/** The estimated row count (undefined: unknown), read in the snapshot without reading the table. */
-async function estimatedCount(client: pg.Client, table: Pick<TableInfo, 'oid'>): Promise<number | undefined> {
-  const n = (await client.query<{ n: string | null }>(ESTIMATE_SQL, [table.oid])).rows[0]?.n;
-  return n === null || n === undefined ? undefined : Number(n);
+/** Each table's estimated row count (undefined: unknown), read in the snapshot without reading them: one query. */
+async function estimatedCounts(
+  client: pg.Client,
+  tables: readonly Pick<TableInfo, 'oid'>[],
+): Promise<Map<number, number | undefined>> {
+  const { rows } = await client.query<{ oid: string; n: string | null }>(ESTIMATE_SQL, [
+    tables.map((t) => t.oid),
+  ]);
+  return new Map(rows.map((r) => [Number(r.oid), r.n === null ? undefined : Number(r.n)]));
 }
 
 /** Exact row count, in the export's snapshot. */

@@ -173,16 +173,14 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     // Only a record for people (the target's progress table is the truth): a failure to write it is a note,
     // once, never a failed table.
     let stateUnwritable = false;
-    const saveState = serialized(
-      () =>
-        writeImportState(settings.inputDir, resume.state).catch((err: unknown) => {
-          if (stateUnwritable) return;
-          stateUnwritable = true;
-          const message = `${describeError(err)} (a record for people only: the import goes on)`;
-          result.notes.push(message);
-          emit({ type: 'note', message });
-        }),
-      STATE_SPACING,
+    const saveState = serialized(() =>
+      writeImportState(settings.inputDir, resume.state).catch((err: unknown) => {
+        if (stateUnwritable) return;
+        stateUnwritable = true;
+        const message = `${describeError(err)} (a record for people only: the import goes on)`;
+        result.notes.push(message);
+        emit({ type: 'note', message });
+      }),
     );
     await saveState();
     emit({ type: 'plan', tables: result.tables, triggerMode: pre.triggerMode, role: pre.role });
@@ -227,8 +225,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
         loaded: async ({ entry }, loaded) => {
           result.loaded.push({ schema: entry.schema, name: entry.name, ...loaded });
           resume.state.tables[stateKey(entry)] = { rows: loaded.rows, loadedAt: new Date().toISOString() };
-          // A record for people, written after the load too: loads do not wait for it.
-          void saveState();
+          await saveState();
           emit({ type: 'table-done', schema: entry.schema, name: entry.name, result: loaded });
         },
         failed: ({ entry }, error) => {
@@ -347,6 +344,3 @@ function progressNotes(progress: Progress, resume: boolean): string[] {
     `no progress table (${PROGRESS_TABLE} cannot be created: ${progress.reason}): this import cannot be resumed with --resume (a file retried after a lost connection is still loaded exactly once: the retry asks the server whether its COMMIT landed)`,
   ];
 }
-
-/** import-state.json (a record for people) is rewritten at most this often (ms) while tables load. */
-const STATE_SPACING = 250;

@@ -365,4 +365,18 @@ describe('type rules', () => {
       { numRuns: 30 },
     );
   });
+
+  it('builds rows of several MB exactly: escapes, array elements and quotes beyond the row bound of small rows', async () => {
+    await client.query(
+      `create table big_rows (id int, t text, b bytea, flags bool[], words text[], j jsonb)`,
+    );
+    await client.query(`insert into big_rows
+      select 1, repeat(E'\\x01"\\\\,{}\\n\\t;é', 300000), decode(repeat('00ff22', 400000), 'hex'),
+             array_fill(true, array[400000]), array_fill(''::text, array[200000]),
+             (select jsonb_agg(g) from generate_series(1, 200000) g)
+      union all select 2, null, null, '{}', '{NULL}', 'null'`);
+    const { rows } = await exportRows(url, 'big_rows');
+    expect(rows).toHaveLength(2);
+    expect((rows[0]!.flags as boolean[]).length).toBe(400000);
+  });
 });
