@@ -26,7 +26,8 @@ import {
  * the server's or the role's defaults: UTC timestamps in ISO form, shortest-exact floats, hex bytea,
  * locale-free money, and no statement or idle timeout cutting a long export short (Supabase sets both).
  * row_security = off, as pg_dump sets it: a query that row-level security would filter fails instead
- * of silently returning fewer rows.
+ * of silently returning fewer rows. synchronize_seqscans = off, as pg_dump sets it: a table read while
+ * another scan of it runs starts at its first block, so the same data gives the same file.
  */
 export const SESSION_SETTINGS_SQL = /* SQL */ `
   SET client_encoding = 'UTF8';
@@ -41,6 +42,7 @@ export const SESSION_SETTINGS_SQL = /* SQL */ `
   SET lock_timeout = 0;
   SET idle_in_transaction_session_timeout = 0;
   SET row_security = off;
+  SET synchronize_seqscans = off;
 `;
 
 export type DbRole = 'source' | 'target';
