@@ -138,11 +138,11 @@ export async function exportTables(
         // The connection goes on to its next file while metadata.json is written (the saves of files
         // finished meanwhile share one write). Told once it records the table complete: a reader may load
         // it now (migrate does).
-        recording.push(
-          ctx.save().then(() => {
-            if (done) ctx.emit(done);
-          }),
-        );
+        const recorded = ctx.save().then(() => {
+          if (done) ctx.emit(done);
+        });
+        recorded.catch(() => undefined); // told once the pool ends (above), not as an unhandled rejection now
+        recording.push(recorded);
       },
       failed: async (job, err) => {
         fail(job, describeError(err));

@@ -58,7 +58,7 @@ export async function writeFileAtomically(
     written = { bytes: tap.bytes, sha256: tap.digest() };
     await check?.(written);
   } catch (err) {
-    await rm(temp, { force: true });
+    await rm(temp, { force: true }).catch(() => undefined); // the write's own error is the one to tell
     throw err;
   }
   await rename(temp, path);
@@ -142,7 +142,7 @@ export async function writeTextAtomically(
       await handle.close();
     }
   } catch (err) {
-    await rm(temp, { force: true });
+    await rm(temp, { force: true }).catch(() => undefined); // the write's own error is the one to tell
     throw writeFailure(path, err);
   }
   await rename(temp, path).catch((err: unknown) => {

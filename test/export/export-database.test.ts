@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -187,6 +188,35 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
     // No database-specific default: a table called alerts is an ordinary table, streamed only by its size.
     const plain = await exportDatabase({ dbUrl: url, outputDir: out, tables: ['alerts'], dryRun: true });
     expect(plain.tables[0]!.method).toBe(plain.tables[0]!.rowCount > 10_000 ? 'stream' : 'batch');
+  });
+
+  it('metadata.json that cannot be rewritten mid-run fails the export, which never looks complete', async () => {
+    const out = await tempDir('unrecordable');
+    const run = exportDatabase({
+      dbUrl: url,
+      outputDir: out,
+      skipAuth: true,
+      jobs: 2,
+      onEvent: (event) => {
+        // Once metadata.json is first written, its temporary name is taken by a directory: no rewrite works.
+        if (event.type === 'manifest') mkdirSync(join(out, '.metadata.json.partial'));
+      },
+    });
+    await expect(run).rejects.toThrow(/metadata\.json/);
+    const left = await readManifest(out);
+    expect(left.completedAt).toBeNull();
+    expect(left.tables.every((t) => t.state === 'pending')).toBe(true);
+    // --resume, once it can write again, exports it all.
+    rmSync(join(out, '.metadata.json.partial'), { recursive: true });
+    const resumed = await exportDatabase({
+      dbUrl: url,
+      outputDir: out,
+      skipAuth: true,
+      jobs: 2,
+      resume: true,
+    });
+    expect(resumed.failures).toEqual([]);
+    expect((await readManifest(out)).completedAt).not.toBeNull();
   });
 
   it('writes ndjson: one row per line', async () => {
