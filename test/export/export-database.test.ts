@@ -10,7 +10,9 @@ import { exportDatabase } from '../../src/export/export-database.js';
 import { readManifest, type ExportManifest } from '../../src/format/manifest.js';
 import { encodeTable } from '../../src/codec/encode-column.js';
 import { CopyBinaryToRows } from '../../src/export/copy-binary.js';
-import { exportQuery } from '../../src/codec/row-sql.js';
+import { columnsQuery, exportQuery } from '../../src/codec/row-sql.js';
+import { columnForms } from '../../src/codec/text-to-json.js';
+import { CopyTextToRows } from '../../src/export/copy-text-rows.js';
 import { readCatalog } from '../../src/catalog/read-catalog.js';
 import { openSharedSnapshot } from '../../src/pg/snapshot.js';
 import { connectTo, createFixtureDatabase, tempDir } from '../support/db.js';
@@ -298,5 +300,41 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
     const bytes = [...whole].map((b) => Buffer.from([b]));
     expect(await collect(bytes)).toBe(expected);
     await expect(collect([whole.subarray(0, whole.length - 3)])).rejects.toThrow(/ended before its last row/);
+  });
+
+  it('builds the same rows from COPY text split at every possible byte, and refuses a cut or malformed row', async () => {
+    const client = await connectTo(url);
+    // Its own schema, dropped at the end: the other tests export the fixture's schemas.
+    await client.query(`create schema split_test; create table split_test.split_text as
+      select 1 as id, E'tab\\there\\nline "q" \\\\ é🎉' as t, '{"a \\\\", NULL, "", b}'::text[] as a,
+             '{"k": [1, "\\\\n"]}'::jsonb as j, timestamptz '2025-01-23 16:51:17.5+00' as ts
+      union all select 2, null, '{}', null, 'infinity'`);
+    const [table] = (await readCatalog(client, ['split_test']))
+      .filter((t) => t.name === 'split_text')
+      .map((t) => ({ info: encodeTable(t), forms: columnForms(t.columns) }));
+    const { info, forms } = table!;
+    const chunks: Buffer[] = [];
+    const copy = client.query(copyStreams.to(`COPY (${columnsQuery(info, forms)}) TO STDOUT`));
+    for await (const chunk of copy) chunks.push(chunk as Buffer);
+    const whole = Buffer.concat(chunks);
+    const collect = async (parts: Buffer[]) => {
+      const out: Buffer[] = [];
+      for await (const b of Readable.from(parts).pipe(new CopyTextToRows('ndjson', info.columns, forms))) {
+        out.push(b as Buffer);
+      }
+      return Buffer.concat(out).toString('utf8');
+    };
+    const expected = await collect([whole]);
+    const { rows } = await client.query<[string]>({ text: exportQuery(info), rowMode: 'array' });
+    expect(expected).toBe(rows.map(([json]) => `${json}\n`).join(''));
+    for (let at = 1; at < whole.length; at++) {
+      expect(await collect([whole.subarray(0, at), whole.subarray(at)])).toBe(expected);
+    }
+    expect(await collect([...whole].map((b) => Buffer.from([b])))).toBe(expected);
+    await expect(collect([whole.subarray(0, whole.length - 3)])).rejects.toThrow(/middle of a row/);
+    const extraField = Buffer.from(whole.toString('latin1').replace('\n', '\textra\n'), 'latin1');
+    await expect(collect([extraField])).rejects.toThrow(/more fields than/);
+    await client.query('drop schema split_test cascade');
+    await client.end();
   });
 });
