@@ -28,6 +28,8 @@ export class CopyTextToRows extends Transform {
   /** The unfinished last line of the chunks so far. */
   private carry: Buffer[] = [];
   private readonly keysLength: number;
+  /** The array delimiters of the columns (`,`, box's `;`, a type's own). */
+  private readonly delimiters: ReadonlySet<number>;
 
   constructor(
     format: ExportFormat,
@@ -40,6 +42,7 @@ export class CopyTextToRows extends Transform {
     this.keys = columns.map((c) => Buffer.from(`${JSON.stringify(c.name)}:`));
     this.keysLength = this.keys.reduce((n, k) => n + k.length, 0);
     this.missingWhenNull = columns.map(nullAsMissingKey);
+    this.delimiters = new Set(forms.flatMap((f) => (typeof f === 'object' ? [f.delimiter] : [])));
     const start = this.framer.start();
     this.sink.bytes(start, 0, start.length);
   }
@@ -83,7 +86,7 @@ export class CopyTextToRows extends Transform {
     const keys = this.keys;
     const before = this.framer.beforeRow();
     const after = this.framer.afterRow();
-    sink.reserve(rowBound(line, start, end) + this.keysLength + 8 * keys.length + 8);
+    sink.reserve(rowBound(line, start, end, this.delimiters) + this.keysLength + 8 * keys.length + 8);
     sink.bytes(before, 0, before.length);
     sink.buf[sink.len++] = Ch.LBrace;
     let first = true;
@@ -126,6 +129,8 @@ export class CopyTextToRows extends Transform {
     }
     if (pos !== end) throw this.fieldCount('more');
     sink.buf[sink.len++] = Ch.RBrace;
+    // Bytes written past the end of a buffer are dropped without a word: a row must fit what was reserved.
+    if (sink.len > sink.buf.length) throw new Error(`row ${this.framer.rowCount} outgrew its reserved room`);
     sink.bytes(after, 0, after.length);
   }
 
@@ -157,25 +162,17 @@ const LARGE_ROW = 1 << 20;
 /**
  * The most the JSON of a row's fields can take, keys and separators aside: a byte becomes at most 6
  * (\u00XX), and only control characters, `"` and `\` grow at all, besides the quotes a value, or an
- * array's element between its braces and delimiters, gets. For a large row these bytes are counted, so
- * that a row of one huge value (a 500 MB bytea) does not reserve six times its size.
+ * array's element (one per delimiter or brace), gets. For a large row these bytes are counted, so that
+ * a row of one huge value (a 500 MB bytea) does not reserve six times its size.
  */
-function rowBound(line: Buffer, start: number, end: number): number {
+function rowBound(line: Buffer, start: number, end: number, delimiters: ReadonlySet<number>): number {
   const length = end - start;
   if (length <= LARGE_ROW) return 6 * length;
   let grows = 0;
   for (let i = start; i < end; i++) {
     const b = line[i]!;
-    if (
-      b < 0x20 ||
-      b === Ch.Quote ||
-      b === Ch.Backslash ||
-      b === Ch.Comma ||
-      b === 59 ||
-      b === Ch.LBrace ||
-      b === Ch.RBrace
-    )
-      grows++;
+    if (b < 0x20 || b === Ch.Quote || b === Ch.Backslash || b === Ch.LBrace || b === Ch.RBrace) grows++;
+    else if (delimiters.has(b)) grows++;
   }
   return length + 5 * grows;
 }
