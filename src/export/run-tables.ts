@@ -97,11 +97,9 @@ export async function exportTables(
     () => null,
     (err: unknown) => ({ err }),
   );
-  // Every file written is recorded before the run ends; a failure to record one fails the export.
-  const saved = await Promise.allSettled(recording);
+  // The files' records are written (or failed: the export's last save says whether all is recorded).
+  await Promise.all(recording);
   if (stopped) throw stopped.err;
-  const unsaved = saved.find((s) => s.status === 'rejected');
-  if (unsaved) throw unsaved.reason;
 
   function runTableJobs() {
     return runPool<Job>({
@@ -131,22 +129,27 @@ export async function exportTables(
         try {
           done = await exportJob(client, job, progress.get(job.entry)!, ctx);
         } catch (err) {
-          await ctx.save();
+          await ctx.save().catch(() => undefined); // the job's own error is the one to tell
           throw err;
         }
         await client.query('RELEASE SAVEPOINT supamigrate_table');
         // The connection goes on to its next file while metadata.json is written (the saves of files
         // finished meanwhile share one write). Told once it records the table complete: a reader may load
         // it now (migrate does).
-        const recorded = ctx.save().then(() => {
-          if (done) ctx.emit(done);
-        });
-        recorded.catch(() => undefined); // told once the pool ends (above), not as an unhandled rejection now
-        recording.push(recorded);
+        // A save that fails here (a disk full for a moment) is not the end: every later save writes the
+        // whole of metadata.json again, and the export's last one says if the export is not recorded.
+        recording.push(
+          ctx.save().then(
+            () => {
+              if (done) ctx.emit(done);
+            },
+            () => undefined,
+          ),
+        );
       },
       failed: async (job, err) => {
         fail(job, describeError(err));
-        await ctx.save();
+        await ctx.save().catch(() => undefined);
       },
       abandoned: (job, err) => fail(job, `not exported: ${describeError(err)}`),
       retrying: (job, err, attempt) =>

@@ -192,7 +192,7 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
     expect(plain.tables[0]!.method).toBe(plain.tables[0]!.rowCount > 10_000 ? 'stream' : 'batch');
   });
 
-  it('metadata.json that cannot be rewritten mid-run fails the export, which never looks complete', async () => {
+  it('metadata.json that cannot be rewritten mid-run: the export fails naming it, and never looks complete', async () => {
     const out = await tempDir('unrecordable');
     const run = exportDatabase({
       dbUrl: url,
@@ -204,7 +204,13 @@ describe('exportDatabase on the Supabase-shaped fixture', () => {
         if (event.type === 'manifest') mkdirSync(join(out, '.metadata.json.partial'));
       },
     });
-    await expect(run).rejects.toThrow(/metadata\.json/);
+    const result = await run;
+    expect(result.failures).toEqual([
+      {
+        table: 'metadata.json',
+        error: expect.stringMatching(/cannot write .*metadata\.json.*not recorded as complete/),
+      },
+    ]);
     const left = await readManifest(out);
     expect(left.completedAt).toBeNull();
     expect(left.tables.every((t) => t.state === 'pending')).toBe(true);
