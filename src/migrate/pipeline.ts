@@ -1,7 +1,7 @@
 import { describeError } from '../errors.js';
 import type { ExportEvent } from '../export/events.js';
 import type { ExportResult } from '../export/export-database.js';
-import type { ExportManifest, ManifestTable } from '../format/manifest.js';
+import { MANIFEST_FILE, type ExportManifest, type ManifestTable } from '../format/manifest.js';
 import type { ExportFeed } from '../import/feed.js';
 
 interface Waiter {
@@ -56,6 +56,11 @@ export class ExportPipeline {
   end(result: ExportResult | undefined, error?: unknown): void {
     // `--resume` of a complete export returns its manifest without writing it: everything is ready.
     if (!this.live && result?.manifest) this.start(result.manifest);
+    // A table whose own record failed to be written mid-run (a disk full for a moment) is recorded by the
+    // export's last save: complete in the manifest it returned, when that save did not fail.
+    if (result?.manifest && !result.failures.some((f) => f.table === MANIFEST_FILE)) {
+      for (const t of result.manifest.tables) if (t.state === 'complete') this.settle(key(t), null);
+    }
     this.finishAuth();
     this.ended = error === undefined ? 'the export ended without it' : describeError(error);
     for (const k of [...this.waiting.keys()]) this.settle(k, this.failed.get(k) ?? this.ended);
