@@ -16,8 +16,8 @@ export function serialized(fn: () => Promise<void>, spacing = 0): () => Promise<
   return () => {
     if (pending) return pending;
     const run = last.then(ignore, ignore).then(async () => {
-      const wait = lastBegun + spacing - performance.now();
-      if (wait > 0) await sleep(wait);
+      // A timer may fire a fraction of a millisecond early: wait again until the spacing has passed.
+      while (performance.now() < lastBegun + spacing) await sleep(lastBegun + spacing - performance.now());
       pending = null;
       lastBegun = performance.now();
       await fn();
