@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { SettingsProblems } from '../settings.js';
 /** Commander collector for repeatable options. */
@@ -25,4 +26,26 @@ export function checkSettings(check: SettingsProblems, parse: () => unknown): vo
     check.problems.push(...err.problems.filter((p) => !said.has(lead(p))));
   }
   check.done();
+}
+
+/** The flags of the user-map options import and migrate share. */
+export interface UserMapFlags {
+  userMap?: string;
+  userColumns?: string[];
+  unmatched?: string;
+}
+
+/** The user-map options of import and migrate (their flags: UserMapFlags). */
+export function addUserMapOptions(command: Command): void {
+  command
+    .option(
+      '--user-map <file>',
+      'rewrite Supabase user ids to the new ids of this map (from supamigrate users map)',
+    )
+    .option(
+      '--user-columns <list>',
+      'more columns holding user ids, schema.table.column, comma-separated',
+      list,
+    )
+    .option('--unmatched <mode>', 'user ids the map does not cover: error (refuse, default), keep, or null');
 }

@@ -7,7 +7,7 @@ import { displayName } from '../../pg/sql.js';
 import { formatCount, formatRate, textTable } from '../format.js';
 import { defaultJobs, SettingsProblems } from '../../settings.js';
 import { chooseDatabase } from '../database.js';
-import { checkSettings, collect, list } from '../options.js';
+import { addUserMapOptions, checkSettings, collect, type UserMapFlags } from '../options.js';
 import { plural } from '../terminal.js';
 import { readUserMap } from '../../format/user-map.js';
 import { ProgressDisplay } from '../progress.js';
@@ -15,7 +15,7 @@ import { scanUsers, type UserIdScan } from '../../users/scan.js';
 import { scanReport } from '../user-scan.js';
 import { action, EXIT_FAILED, EXIT_USAGE, interruption } from '../run.js';
 
-interface ImportFlags {
+interface ImportFlags extends UserMapFlags {
   targetUrl?: string;
   inputDir: string;
   table?: string[];
@@ -25,16 +25,13 @@ interface ImportFlags {
   jobs?: string;
   dryRun?: boolean;
   json?: boolean;
-  userMap?: string;
-  userColumns?: string[];
-  unmatched?: string;
   resume?: boolean;
   retries?: string;
   ioTimeout?: string;
 }
 
 export function registerImport(program: Command): void {
-  program
+  const command = program
     .command('import')
     .description('load an export into a target database that already has the schema')
     .option(
@@ -49,17 +46,9 @@ export function registerImport(program: Command): void {
       '--on-conflict <mode>',
       'error: refuse non-empty tables (default); skip: leave out rows whose key exists',
     )
-    .option('-j, --jobs <n>', `tables loaded at once, parents always first (default: ${defaultJobs()})`)
-    .option(
-      '--user-map <file>',
-      'rewrite Supabase user ids to the new ids of this map (from supamigrate users map)',
-    )
-    .option(
-      '--user-columns <list>',
-      'more columns holding user ids, schema.table.column, comma-separated',
-      list,
-    )
-    .option('--unmatched <mode>', 'user ids the map does not cover: error (refuse, default), keep, or null')
+    .option('-j, --jobs <n>', `tables loaded at once, parents always first (default: ${defaultJobs()})`);
+  addUserMapOptions(command);
+  command
     .option(
       '--resume',
       'skip the files an earlier run of this import committed (supamigrate.import_progress in the target)',

@@ -6,12 +6,12 @@ import { displayName } from '../../pg/sql.js';
 import { defaultJobs, SettingsProblems } from '../../settings.js';
 import { chooseDatabase } from '../database.js';
 import { formatBytes, formatCount, formatRate, textTable } from '../format.js';
-import { checkSettings, collect, list } from '../options.js';
+import { addUserMapOptions, checkSettings, collect, type UserMapFlags } from '../options.js';
 import { ProgressDisplay } from '../progress.js';
 import { action, EXIT_FAILED, interruption } from '../run.js';
 import { plural } from '../terminal.js';
 
-interface MigrateFlags extends S3SideFlags {
+interface MigrateFlags extends S3SideFlags, UserMapFlags {
   dbUrl?: string;
   targetUrl?: string;
   schema?: string[];
@@ -20,9 +20,6 @@ interface MigrateFlags extends S3SideFlags {
   skipAuth?: boolean;
   skipLargeObjects?: boolean;
   verify?: string;
-  userMap?: string;
-  userColumns?: string[];
-  unmatched?: string;
   truncate?: boolean;
   jobs?: string;
   splitRows?: string;
@@ -60,17 +57,9 @@ export function registerMigrate(program: Command): void {
       '--skip-large-objects',
       'move oid columns that name large objects as their values alone (the objects are not moved)',
     )
-    .option('--verify <mode>', 'after the data: checksums (default), counts or none')
-    .option(
-      '--user-map <file>',
-      'rewrite Supabase user ids to the new ids of this map (from supamigrate users map)',
-    )
-    .option(
-      '--user-columns <list>',
-      'more columns holding user ids, schema.table.column, comma-separated',
-      list,
-    )
-    .option('--unmatched <mode>', 'user ids the map does not cover: error (refuse, default), keep, or null')
+    .option('--verify <mode>', 'after the data: checksums (default), counts or none');
+  addUserMapOptions(command);
+  command
     .option('--truncate', 'empty the target tables first (without it, tables holding rows stop the run)')
     .option('-j, --jobs <n>', `connections at once on each side (default: ${defaultJobs()})`)
     .option('--split-rows <n>', 'read tables of at least this many rows in --jobs parallel ranges')
