@@ -1,6 +1,9 @@
 import type { ColumnInfo } from '../catalog/types.js';
 import { IntegrityError } from '../errors.js';
 import type { ByteSink } from './copy-text.js';
+
+/** What the writers touch of a ByteSink: its buffer, with room reserved, and the length written. */
+type Out = Pick<ByteSink, 'buf' | 'len'>;
 import { encodingOf } from './encode-column.js';
 import { ENCODING_RULES, type TextForm } from './encodings.js';
 import { Ch } from './json-scan.js';
@@ -51,7 +54,7 @@ const COPY_UNESCAPE: Record<number, number> = { 98: 8, 102: 12, 110: 10, 114: 13
  * characters as \u00XX; every other byte (UTF-8 included) as it is.
  */
 export function writeJsonString(
-  sink: ByteSink,
+  sink: Out,
   src: Buffer,
   start: number,
   end: number,
@@ -95,7 +98,7 @@ export function writeJsonString(
 
 /** The bytes as they are (a number, json's own text, JSON the server built). */
 export function writeRaw(
-  sink: ByteSink,
+  sink: Out,
   src: Buffer,
   start: number,
   end: number,
@@ -133,7 +136,7 @@ export function hasBackslash(src: Buffer, start: number, end: number): boolean {
 
 /** src[start, end) with COPY text's escapes undone, in a new buffer. */
 export function unescapeCopyText(src: Buffer, start: number, end: number): Buffer {
-  const sink = { buf: Buffer.allocUnsafe(end - start), len: 0 } as ByteSink;
+  const sink: Out = { buf: Buffer.allocUnsafe(end - start), len: 0 };
   writeRaw(sink, src, start, end, -1, true);
   return sink.buf.subarray(0, sink.len);
 }
@@ -143,7 +146,7 @@ const isWord = (src: Buffer, start: number, end: number, word: string): boolean 
 
 /** Writes the JSON of one value's text in the given form (no COPY escapes: only strings and raw have them). */
 export function writeForm(
-  sink: ByteSink,
+  sink: Out,
   form: TextForm,
   src: Buffer,
   start: number,
@@ -182,7 +185,7 @@ export function writeForm(
  * `infinity` and `-infinity` as they are. The session is in UTC, so the offset is always +00.
  */
 function writeTimestamp(
-  sink: ByteSink,
+  sink: Out,
   withZone: boolean,
   src: Buffer,
   start: number,
@@ -190,20 +193,19 @@ function writeTimestamp(
   stop: number,
 ): number {
   const out = sink.buf;
-  const from = sink.len;
-  let at = from;
+  let at = sink.len;
   out[at++] = Ch.Quote;
-  let space = -1;
+  let spaced = false;
   let i = start;
   for (; i < end; i++) {
     const b = src[i]!;
     if (b === stop) break;
-    if (b === Ch.Space && space < 0) {
-      space = i;
+    if (b === Ch.Space && !spaced) {
+      spaced = true;
       out[at++] = 84; // T
     } else out[at++] = b;
   }
-  if (space < 0) {
+  if (!spaced) {
     if (!isWord(src, start, i, 'infinity') && !isWord(src, start, i, '-infinity')) {
       throw badText('timestamp', src, start, i);
     }
@@ -229,7 +231,7 @@ function writeTimestamp(
  * written as a JSON string of its text, as the server's rule does.
  */
 export function writeArray(
-  sink: ByteSink,
+  sink: Out,
   element: TextForm,
   delimiter: number,
   src: Buffer,
@@ -246,7 +248,7 @@ export function writeArray(
 
 /** Writes the `{…}` at src[pos]; returns the position after its `}`. */
 function writeLevel(
-  sink: ByteSink,
+  sink: Out,
   element: TextForm,
   delimiter: number,
   src: Buffer,
@@ -283,13 +285,7 @@ function writeLevel(
 }
 
 /** A `"…"` element (`\"` and `\\` escaped inside); returns the position after its closing quote. */
-function writeQuotedElement(
-  sink: ByteSink,
-  element: TextForm,
-  src: Buffer,
-  pos: number,
-  end: number,
-): number {
+function writeQuotedElement(sink: Out, element: TextForm, src: Buffer, pos: number, end: number): number {
   let close = pos + 1;
   let escaped = false;
   while (close < end && src[close] !== Ch.Quote) {
