@@ -9,7 +9,7 @@
  * its objects in a temporary directory. Peak RSS is read with GNU time (`/usr/bin/time -f %M`). Not a test:
  * it prints figures, it asserts nothing.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -18,8 +18,9 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { s3rverClient, spawnS3rver } from '../test/support/s3rver.js';
 
 const run = promisify(execFile);
 const MB = Number(process.env.BENCH_STORAGE_MB ?? 1024);
@@ -30,7 +31,6 @@ const baseUrl =
 const DB = 'supamigrate_bench_storage';
 const dbUrl = Object.assign(new URL(baseUrl), { pathname: `/${DB}` }).toString();
 const BIN = fileURLToPath(new URL('../bin/supamigrate.js', import.meta.url));
-const S3RVER = fileURLToPath(new URL('../node_modules/s3rver/bin/s3rver.js', import.meta.url));
 const KEYS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -59,41 +59,10 @@ async function peakRss(args: string[]): Promise<number> {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'supamigrate-bench-storage-'));
-const server = spawn(
-  process.execPath,
-  [
-    '--openssl-legacy-provider',
-    S3RVER,
-    '-d',
-    join(dir, 's3'),
-    '-a',
-    '127.0.0.1',
-    '-p',
-    '0',
-    '-s',
-    '--no-vhost-buckets',
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
 const admin = new pg.Client({ connectionString: baseUrl });
+const { child: server, endpoint } = await spawnS3rver(join(dir, 's3'));
 try {
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    server.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on [\d.]+:(\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    server.on('exit', (code) => reject(new Error(`s3rver exited (${code})`)));
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const s3 = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  const s3 = s3rverClient(endpoint);
   await admin.connect();
   await admin.query(`drop database if exists ${DB}`);
   await admin.query(`create database ${DB}`);

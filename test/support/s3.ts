@@ -3,21 +3,19 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll } from 'vitest';
 import { tempDir } from './db.js';
+import { s3rverClient, spawnS3rver } from './s3rver.js';
 
 /*
- * A real S3-protocol server for the tests: s3rver (from npm), on 127.0.0.1 at a free port, keeping its
- * objects in a temporary directory, in a process of its own. s3rver knows one key pair, S3RVER/S3RVER: it
- * refuses another access key id, but does not check SigV4 signatures (a wrong secret passes). Its continuation tokens (listings of more than a page) are DES-encrypted, which
- * OpenSSL 3 keeps in its legacy provider: the server runs with --openssl-legacy-provider.
+ * A real S3-protocol server for the tests: s3rver (test/support/s3rver.ts), its objects in a temporary
+ * directory, stopped after the file's tests.
  */
 
 // The SDK's notice about its own future Node.js versions is not what these tests look at.
@@ -28,7 +26,6 @@ export const S3_KEYS = {
   AWS_SECRET_ACCESS_KEY: 'S3RVER',
   AWS_REGION: 'us-east-1',
 };
-const S3RVER_BIN = fileURLToPath(new URL('../../node_modules/s3rver/bin/s3rver.js', import.meta.url));
 const servers: ChildProcess[] = [];
 const clients: S3Client[] = [];
 
@@ -38,46 +35,9 @@ export interface TestS3 {
 }
 
 export async function startS3(label = 's3'): Promise<TestS3> {
-  const dir = await tempDir(label);
-  const child = spawn(
-    process.execPath,
-    [
-      '--openssl-legacy-provider',
-      S3RVER_BIN,
-      '-d',
-      dir,
-      '-a',
-      '127.0.0.1',
-      '-p',
-      '0',
-      '-s',
-      '--no-vhost-buckets',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const { child, endpoint } = await spawnS3rver(await tempDir(label));
   servers.push(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`s3rver did not start: ${out}`)), 20_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on [\d.]+:(\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`s3rver exited (${code}): ${out}`)));
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = s3rverClient(endpoint);
   clients.push(client);
   return { endpoint, client };
 }
