@@ -100,7 +100,8 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
   if (!settings.dryRun) await checkOutputDir(settings.outputDir, settings.force || Boolean(previous));
   try {
     onEvent({ type: 'phase', phase: 'connecting to the source' });
-    const snapshot = await openSharedSnapshot(settings.dbUrl, { ioTimeout: settings.ioTimeout });
+    const snapshot =
+      settings.snapshot ?? (await openSharedSnapshot(settings.dbUrl, { ioTimeout: settings.ioTimeout }));
     try {
       const source = await readSource(snapshot.coordinator, settings.dbUrl);
       if (previous) checkSameSource(settings.outputDir, previous.source, source);
@@ -202,7 +203,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
       }
       return done(manifest, failures);
     } finally {
-      await snapshot.close();
+      if (!settings.snapshot) await snapshot.close();
     }
   } catch (err) {
     if (created) await rmdir(settings.outputDir).catch(() => undefined);

@@ -102,9 +102,11 @@ export async function planExport(
     const rowCount = estimate === null ? await exactCount(client, info) : (estimate ?? 0);
     // Unknown size (never analysed, or partitioned): stream, which takes any size in constant memory.
     const method =
-      estimate === undefined
-        ? 'stream'
-        : exportMethod(info, rowCount, settings.largeTables, settings.streamingThreshold);
+      canSplit && settings.direct?.(info)
+        ? 'direct'
+        : estimate === undefined
+          ? 'stream'
+          : exportMethod(info, rowCount, settings.largeTables, settings.streamingThreshold);
     const ranges =
       method === 'stream' && canSplit
         ? // Unknown size: one file (ranges need a size to be worth it; autovacuum analyses big tables).

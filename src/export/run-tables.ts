@@ -74,7 +74,8 @@ export async function exportTables(
       done: entry.parts?.filter(isComplete).length ?? 0,
       seconds: 0,
     });
-    if (isComplete(entry)) return [];
+    // Direct: migrate copies it from the source's COPY into the target's; no file to write here.
+    if (isComplete(entry) || entry.method === 'direct') return [];
     return entry.parts
       ? entry.parts.filter((part) => !isComplete(part)).map((part) => ({ table, entry, part }))
       : [{ table, entry, part: null }];

@@ -5,6 +5,8 @@ import { compressionName, parseCompression, type Compression } from '../format/c
 import type { ExportManifest } from '../format/manifest.js';
 import { DEFAULT_IO_TIMEOUT } from '../pg/io-timeout.js';
 import { DEFAULT_RETRIES } from '../pg/retry.js';
+import type { SharedSnapshot } from '../pg/snapshot.js';
+import type { EncodedTable } from '../codec/encode-column.js';
 import { UsageError } from '../errors.js';
 import { defaultJobs, SettingsProblems, type NumberOption } from '../settings.js';
 
@@ -60,6 +62,16 @@ export interface ExportOptions {
    * complete has the users first (migrate). The files are the same.
    */
   authUsersFirst?: boolean;
+  /**
+   * Read in this snapshot, which the caller opened and closes (migrate, whose direct copies read in it too);
+   * default: the export opens its own.
+   */
+  snapshot?: SharedSnapshot;
+  /**
+   * Tables written by no file (method `direct`): migrate copies them from the source's COPY straight into
+   * the target's, in the same snapshot. Only with a snapshot that can be shared.
+   */
+  direct?: (table: EncodedTable) => boolean;
   /** Stops the export: unfinished files are removed, metadata.json says what is complete. */
   signal?: AbortSignal;
   onEvent?: (event: ExportEvent) => void;
@@ -90,6 +102,8 @@ export interface ExportSettings {
   retries: number;
   ioTimeout: number;
   authUsersFirst: boolean;
+  snapshot: SharedSnapshot | undefined;
+  direct: ((table: EncodedTable) => boolean) | undefined;
   signal: AbortSignal | undefined;
 }
 
@@ -124,6 +138,8 @@ export function parseExportSettings(options: ExportOptions): ExportSettings {
     retries: check.integer(options.retries, '--retries', 0, DEFAULT_RETRIES),
     ioTimeout: check.integer(options.ioTimeout, '--io-timeout', 0, DEFAULT_IO_TIMEOUT),
     authUsersFirst: options.authUsersFirst ?? false,
+    snapshot: options.snapshot,
+    direct: options.direct,
     signal: options.signal,
   };
   if (settings.resume && settings.force) {

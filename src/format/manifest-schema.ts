@@ -29,7 +29,11 @@ export const fileName = z.string().superRefine((name, ctx) => {
 });
 
 export const tableStateSchema = z.enum(['pending', 'complete', 'failed']);
-export const exportMethodSchema = z.enum(['stream', 'batch']);
+/**
+ * How the table is read: `stream` and `batch` into its file(s); `direct` only in a migrate's own work
+ * directory: no file is written, the rows go from the source's COPY straight into the target's.
+ */
+export const exportMethodSchema = z.enum(['stream', 'batch', 'direct']);
 const scalarEncodings = VALUE_ENCODINGS.filter((e): e is ScalarEncoding => e !== 'array');
 
 export const columnSchema = z

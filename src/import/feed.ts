@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { ExportManifest, ManifestTable } from '../format/manifest.js';
 
 /**
@@ -18,4 +19,23 @@ export interface ExportFeed {
   tableReady: (entry: ManifestTable) => Promise<void>;
   /** Resolves once the auth users are exported and recorded (or failed, or there are none). */
   authUsersReady: () => Promise<void>;
+  /**
+   * The rows of a table whose method is `direct` (written to no file): the source's COPY text of `columns`,
+   * read in the export's snapshot. Absent: no table is direct.
+   */
+  directRows?: (entry: ManifestTable, columns: readonly string[]) => Promise<DirectRows>;
+}
+
+/** One table's rows straight from the source, as COPY text (one line per row). */
+export interface DirectRows {
+  stream: Readable;
+  /** The rows the source's COPY says it sent (once the stream has ended). */
+  rowCount: () => number | null;
+  /**
+   * The error to tell when the target's connection timed out (--io-timeout) while it waited for these rows:
+   * the source was the one that went silent.
+   */
+  silent: () => Error;
+  /** Gives the source connection back: reused when the copy went well, closed otherwise. */
+  release: (ok: boolean) => void;
 }

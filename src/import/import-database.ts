@@ -50,6 +50,8 @@ export interface ImportResult {
   /** Foreign keys from or into the loaded tables that the target's rows break (checked after the load). */
   violations: ForeignKeyViolation[];
   sequences: { sequence: string; value: string }[];
+  /** Rows of the selected tables now loaded, by this run and by the earlier runs it resumed. */
+  rowsLoaded: number;
   /** With a user map: each user column, and how many values were rewritten or had no mapping. */
   userColumns: UserColumnCounts[];
 }
@@ -130,6 +132,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
       failures: [],
       violations: [],
       sequences: [],
+      rowsLoaded: 0,
       // A dry run shows what the scan found; a real run what the load did.
       userColumns: (settings.dryRun ? checked.scanned?.counts : rewriter?.counts) ?? [],
     };
@@ -173,14 +176,18 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
     // Only a record for people (the target's progress table is the truth): a failure to write it is a note,
     // once, never a failed table.
     let stateUnwritable = false;
-    const saveState = serialized(() =>
-      writeImportState(settings.inputDir, resume.state).catch((err: unknown) => {
-        if (stateUnwritable) return;
-        stateUnwritable = true;
-        const message = `${describeError(err)} (a record for people only: the import goes on)`;
-        result.notes.push(message);
-        emit({ type: 'note', message });
-      }),
+    // In a migrate (a feed) it is rewritten at most every STATE_SPACING ms, and the lanes do not wait for
+    // it: its work directory is private, and resume goes by the target's progress rows either way.
+    const saveState = serialized(
+      () =>
+        writeImportState(settings.inputDir, resume.state).catch((err: unknown) => {
+          if (stateUnwritable) return;
+          stateUnwritable = true;
+          const message = `${describeError(err)} (a record for people only: the import goes on)`;
+          result.notes.push(message);
+          emit({ type: 'note', message });
+        }),
+      feed ? STATE_SPACING : 0,
     );
     await saveState();
     emit({ type: 'plan', tables: result.tables, triggerMode: pre.triggerMode, role: pre.role });
@@ -217,6 +224,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
         progress,
         committed: resume.committed,
         ready: feed?.tableReady,
+        directRows: feed?.directRows,
         connection: (lane) => {
           const client = spare[lane];
           spare[lane] = undefined;
@@ -225,7 +233,8 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
         loaded: async ({ entry }, loaded) => {
           result.loaded.push({ schema: entry.schema, name: entry.name, ...loaded });
           resume.state.tables[stateKey(entry)] = { rows: loaded.rows, loadedAt: new Date().toISOString() };
-          await saveState();
+          if (feed) void saveState();
+          else await saveState();
           emit({ type: 'table-done', schema: entry.schema, name: entry.name, result: loaded });
         },
         failed: ({ entry }, error) => {
@@ -242,6 +251,7 @@ export async function importDatabase(options: ImportOptions): Promise<ImportResu
         `import interrupted: ${Object.keys(resume.state.tables).length} of ${selected.length} tables loaded into ${target} (files being loaded were rolled back; those committed are recorded in ${PROGRESS_TABLE} in the target); finish it with supamigrate import --resume`,
       );
     }
+    result.rowsLoaded = selected.reduce((n, t) => n + (resume.state.tables[stateKey(t)]?.rows ?? 0), 0);
     // The coordinator sat idle during the load: if its connection died meanwhile, or dies now, a new one.
     await afterLoad(coordinator, {
       settings,
@@ -344,3 +354,6 @@ function progressNotes(progress: Progress, resume: boolean): string[] {
     `no progress table (${PROGRESS_TABLE} cannot be created: ${progress.reason}): this import cannot be resumed with --resume (a file retried after a lost connection is still loaded exactly once: the retry asks the server whether its COMMIT landed)`,
   ];
 }
+
+/** import-state.json is rewritten at most this often (ms) in a migrate. */
+const STATE_SPACING = 100;

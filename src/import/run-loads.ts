@@ -9,7 +9,7 @@ import { displayName, qualifiedName } from '../pg/sql.js';
 import { runPool } from '../pg/worker-pool.js';
 import type { ImportEvent } from './events.js';
 import { LoadAttempts } from './attempts.js';
-import { loadTable, type LoadResult } from './load-table.js';
+import { loadTable, type LoadOptions, type LoadResult } from './load-table.js';
 import type { TablePlan, TriggerMode } from './preflight.js';
 import { committedFile, forgetTables, recordFile, type CommittedFile, type Progress } from './progress.js';
 import type { ImportSettings } from './settings.js';
@@ -28,6 +28,8 @@ export interface LoadContext {
   committed: readonly CommittedFile[];
   /** With a feed (migrate): resolves when a table's files are written and recorded by its export. */
   ready?: (entry: TablePlan['entry']) => Promise<void>;
+  /** With a feed (migrate): the rows of a direct table, from the source. */
+  directRows?: LoadOptions['directRows'];
   /** A connection opened before the load for this lane (the first it takes), if any. */
   connection?: (lane: number) => pg.Client | undefined;
   /** A table is loaded whole (all its files committed): record it. */
@@ -120,7 +122,7 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
       const parent = failedParent(plan);
       if (parent) throw new ParentFailed(`not loaded: parent ${displayName(parent.entry)} failed`);
       // A table still being exported: wait for it, then check its files as the pre-flight checks the others.
-      if (ctx.ready) {
+      if (ctx.ready && plan.entry.method !== 'direct') {
         await ctx.ready(plan.entry);
         const problems = await checkExportFiles(settings.inputDir, [
           { label: displayName(plan.entry), ...tableFiles(plan.entry)[index]! },
@@ -156,6 +158,7 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
         triggerMode: ctx.triggerMode,
         onConflict: settings.onConflict,
         rewrites: ctx.rewriter?.forTable(schema, name),
+        directRows: ctx.directRows,
         onRows: (rows) => {
           state.rows[index] = rows;
           const total = state.rows.reduce((a, b) => a + b, 0);

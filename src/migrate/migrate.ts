@@ -19,6 +19,7 @@ import { keptAdvice, StepRunner, type StepRecord } from './steps.js';
 import { openWorkDir, removeWorkDir, type WorkDir } from './work-dir.js';
 import type { MoveStorageResult } from '../storage/move-storage.js';
 import { moveStorageStep } from './storage-step.js';
+import { openDirect, type Direct } from './direct.js';
 
 export type { MigrateEvent, MigrateOptions, MigrateStep, StepRecord };
 
@@ -158,11 +159,13 @@ async function connectStep(run: Run): Promise<void> {
 /**
  * data → foreign keys → sequences: the export into the work directory and, at the same time, the import
  * from it: each table is loaded as soon as its files are written and recorded (parents first), so tables
- * flow from source to target without waiting for the whole export. With a user map, whose ids are checked
- * in every file before the first row is written, the load starts once the export is complete.
+ * flow from source to target without waiting for the whole export. A table the target has with the same
+ * column types is copied directly (see direct.ts), unless there is a user map or --keep-files. With a user
+ * map, whose ids are checked in every file before the first row is written, the load starts once the
+ * export is complete.
  */
 async function dataSteps(run: Run): Promise<boolean> {
-  const { settings, work, steps, emit, result } = run;
+  const { settings, work, steps } = run;
   steps.begin('data');
   const resume =
     work.previous !== null &&
@@ -170,6 +173,17 @@ async function dataSteps(run: Run): Promise<boolean> {
       () => true,
       () => false,
     ));
+  const direct = await openDirect(settings);
+  try {
+    return await moveData(run, resume, direct);
+  } finally {
+    await direct?.readers.close();
+    await direct?.snapshot.close();
+  }
+}
+
+async function moveData(run: Run, resume: boolean, direct: Direct | null): Promise<boolean> {
+  const { settings, work, steps, emit, result } = run;
   const pipeline = new ExportPipeline();
   // The export stops when the import fails for good (a pre-flight problem): nothing would load its files.
   const stop = new AbortController();
@@ -179,6 +193,8 @@ async function dataSteps(run: Run): Promise<boolean> {
     resume,
     force: false,
     authUsersFirst: true,
+    snapshot: direct?.snapshot,
+    direct: direct?.tables,
     signal: settings.signal ? AbortSignal.any([settings.signal, stop.signal]) : stop.signal,
     onEvent: (event) => {
       pipeline.onEvent(event);
@@ -218,7 +234,8 @@ async function dataSteps(run: Run): Promise<boolean> {
   } else {
     // Written before the first table is read; if the export fails before, its error is the one to tell.
     const manifest = await pipeline.manifest.catch(() => exporting.then(() => pipeline.manifest));
-    const importing = importDatabase({ ...importOptions, feed: pipeline.feed(manifest, run.exportId) });
+    const feed = { ...pipeline.feed(manifest, run.exportId), directRows: direct?.readers.rows };
+    const importing = importDatabase({ ...importOptions, feed });
     importing.catch(() => stop.abort());
     const [ex, im] = await Promise.allSettled([exporting, importing]);
     if (im.status === 'rejected') throw im.reason;
@@ -228,10 +245,11 @@ async function dataSteps(run: Run): Promise<boolean> {
   }
   steps.end('done');
   result.import = imported;
-  const exportedTables = result.export?.manifest?.tables.length ?? 0;
+  const tables = result.export?.manifest?.tables ?? [];
+  const copied = tables.filter((t) => t.method === 'direct').length;
   steps.describe(
     'data',
-    `${exportedTables} tables exported, ${imported.loaded.length} loaded${imported.failures.length > 0 ? `, ${imported.failures.length} failed` : ''}`,
+    `${tables.length - copied} tables exported, ${copied} copied directly, ${imported.loaded.length} loaded${imported.failures.length > 0 ? `, ${imported.failures.length} failed` : ''}`,
     imported.failures.length > 0 || result.failures.length > 0,
   );
   steps.describe(

@@ -65,7 +65,7 @@ export async function verifyTable(table: ManifestTable, ctx: TableContext): Prom
   if (form) result.problems.push(...form.problems);
   const target = form && form.problems.length === 0 ? ctx.target : null;
   const targetValues = firstOf(ctx.userValues, form?.target);
-  const asTarget = form?.sourceAsTarget && target ? form : null;
+  const asTarget = form?.sourceAsTarget && target && table.method !== 'direct' ? form : null;
   let filesAsTarget: Awaited<ReturnType<typeof loadFilesAsTarget>> | null = null;
   const involved = connections(ctx);
   // A savepoint on each connection: a failure in this table leaves the next tables' transactions usable.
@@ -73,11 +73,20 @@ export async function verifyTable(table: ManifestTable, ctx: TableContext): Prom
   try {
     const [source, files, there] = await Promise.all([
       ctx.source ? databaseChecksum(ctx.source, table) : undefined,
-      fileChecksum(ctx.dir, table, ctx.format),
+      table.method === 'direct' ? undefined : fileChecksum(ctx.dir, table, ctx.format),
       target ? databaseChecksum(target, table, targetValues) : undefined,
     ]);
     if (source) result.sides.source = source;
-    result.sides.files = files;
+    if (files) result.sides.files = files;
+    else
+      result.notes.push(
+        'copied directly from the source to the target (no file): compared source with target',
+      );
+    if (!files) {
+      if (!source || !there)
+        throw new Error('copied directly by migrate, with no file: give both --db-url and --target-url');
+      result.expectedRows = source.rows;
+    }
     if (there) result.sides.target = there;
     const compared = { source, files, target: there };
     if (asTarget) {
@@ -118,16 +127,16 @@ function comparePairs(
   result: TableVerification,
   table: ManifestTable,
   source: Checksum | undefined,
-  files: Checksum,
-  compared: { source?: Checksum; files: Checksum; target?: Checksum },
+  files: Checksum | undefined,
+  compared: { source?: Checksum; files?: Checksum; target?: Checksum },
 ): [Side, Side][] {
-  if (files.rows !== table.rowCount)
+  if (files && files.rows !== table.rowCount)
     result.problems.push(`the file holds ${files.rows} rows, metadata.json says ${table.rowCount}`);
   const differ = (a?: Checksum, b?: Checksum) => a && b && (a.rows !== b.rows || a.hash !== b.hash);
   const pairs: [Side, Side, Checksum, Checksum][] = [];
-  if (differ(source, files)) pairs.push(['source', 'files', source!, files]);
+  if (differ(source, files)) pairs.push(['source', 'files', source!, files!]);
   if (differ(compared.files, compared.target))
-    pairs.push(['files', 'target', compared.files, compared.target!]);
+    pairs.push(['files', 'target', compared.files!, compared.target!]);
   if (differ(compared.source, compared.target) && pairs.length === 0)
     pairs.push(['source', 'target', compared.source!, compared.target!]);
   for (const [a, b, ca, cb] of pairs) {

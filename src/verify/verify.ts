@@ -126,7 +126,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
     const results: TableVerification[] = [];
     for (const table of selected) {
-      if (table.state !== 'complete') {
+      // Direct (migrate): never written to a file; the source is compared with the target.
+      if (table.state !== 'complete' && table.method !== 'direct') {
         const incomplete: TableVerification = {
           schema: table.schema,
           name: table.name,

@@ -252,13 +252,7 @@ function progressHandler(display: ProgressDisplay) {
         const event = e.event;
         if (event.type === 'phase' || event.type === 'note' || event.type === 'table-failed')
           display.show(event);
-        if (event.type === 'plan')
-          display.log(
-            `Exporting ${plural(event.tables.length, 'table')} (${plural(
-              event.tables.reduce((n, t) => n + t.rowCount, 0),
-              'row',
-            )}) in one snapshot`,
-          );
+        if (event.type === 'plan') display.log(describePlan(event.tables));
         if (event.type === 'table-done')
           display.log(
             `  exported ${displayName(event)}: ${formatCount(event.result.rowCount)} rows, ${formatBytes(event.result.bytes)}, ${event.result.seconds.toFixed(1)} s`,
@@ -331,11 +325,12 @@ function printSummary(r: MigrateResult): void {
   }
   for (const note of r.import?.notes ?? []) console.log(`note: ${note}`);
   const tables = r.export?.manifest?.tables ?? [];
-  const rowsMoved = tables.reduce((n, t) => n + t.rowCount, 0);
+  const rowsMoved = r.import?.rowsLoaded ?? 0;
+  const copied = tables.filter((t) => t.method === 'direct').length;
   if (r.complete) {
     const verified =
       r.verify?.mode === 'checksums'
-        ? 'source, files and target have the same row counts and checksums'
+        ? `${copied === tables.length ? 'source and target' : 'source, files and target'} have the same row counts and checksums`
         : r.verify?.mode === 'counts'
           ? 'source and target have the same row counts'
           : 'not verified (--verify none)';
@@ -352,4 +347,26 @@ function printSummary(r: MigrateResult): void {
   console.log(
     `The work directory ${r.workDir} is kept: fix the cause, then run the same command with --resume.`,
   );
+}
+
+/** The export's plan, as migrate does it: how many tables go through files, how many are copied directly. */
+function describePlan(tables: readonly { rowCount: number; method: string }[]): string {
+  const copied = tables.filter((t) => t.method === 'direct');
+  const rows = (list: readonly { rowCount: number }[]) =>
+    `about ${plural(
+      list.reduce((n, t) => n + t.rowCount, 0),
+      'row',
+    )}`;
+  const files = tables.length - copied.length;
+  return [
+    copied.length > 0
+      ? `Copying ${plural(copied.length, 'table')} (${rows(copied)}) directly from the source's COPY into the target's`
+      : null,
+    files > 0 || copied.length === 0
+      ? `Exporting ${plural(files, 'table')} (${rows(tables.filter((t) => t.method !== 'direct'))}) to files`
+      : null,
+  ]
+    .filter((line) => line !== null)
+    .join('; ')
+    .concat(', in one snapshot');
 }
