@@ -72,7 +72,7 @@ const STANDALONE_SEQUENCES_SQL = /* SQL */ `
      and not exists (select 1 from pg_catalog.pg_depend d
                       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid
                         and d.refclassid = 'pg_catalog.pg_class'::regclass and d.deptype in ('a', 'i'))
-     -- named by a column default (nextval('…'))
+     -- named by a column default (nextval('...'))
      and not exists (select 1 from pg_catalog.pg_depend d
                       where d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = c.oid
                         and d.classid = 'pg_catalog.pg_attrdef'::regclass)

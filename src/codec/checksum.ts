@@ -11,7 +11,8 @@ export type ChecksumTable = Pick<TableInfo, 'schema' | 'name' | 'kind' | 'primar
 
 /*
  * A table's content checksum: the sum, modulo 2^64, of the first 64 bits of the md5 of every row's JSON
- * text (the export's canonical form). A sum does not depend on row order and, unlike XOR, counts duplicate
+ * text (the export's canonical form), taken over its UTF-8 bytes whatever the server's encoding (as the
+ * files hold it). A sum does not depend on row order and, unlike XOR, counts duplicate
  * rows. The database computes it in SQL over the same row text the export writes; the files are hashed
  * row by row; so a database row and its exported row hash alike.
  */
@@ -26,7 +27,7 @@ export const toHex = (sum: bigint) => BigInt.asUintN(64, sum).toString(16).padSt
 
 /** SQL: one row with `n` (count) and `h` (the sum as numeric text). */
 export function checksumSql(table: ChecksumTable, valueOf?: ValueSql): string {
-  return `SELECT count(*)::int8 AS n, coalesce(sum(('x' || substr(md5(s.j), 1, 16))::bit(64)::int8), 0)::text AS h
+  return `SELECT count(*)::int8 AS n, coalesce(sum(('x' || substr(md5(convert_to(s.j, 'UTF8')), 1, 16))::bit(64)::int8), 0)::text AS h
             FROM (SELECT ${rowJson(table.columns, 't', valueOf)} AS j FROM ${fromTable(table)}) s`;
 }
 
@@ -34,7 +35,7 @@ export function checksumSql(table: ChecksumTable, valueOf?: ValueSql): string {
 export function keyedHashesSql(table: ChecksumTable, valueOf?: ValueSql): string {
   const row = rowJson(table.columns, 't', valueOf);
   const key = rowKeySql(table, valueOf);
-  return `SELECT k, h FROM (SELECT ${key} AS k, md5(${row}) AS h FROM ${fromTable(table)}) s ORDER BY k COLLATE "C"`;
+  return `SELECT k, h FROM (SELECT ${key} AS k, md5(convert_to(${row}, 'UTF8')) AS h FROM ${fromTable(table)}) s ORDER BY k COLLATE "C"`;
 }
 
 /** A row's key as verify names it: its primary key values as a JSON array, or the md5 of the row. */
@@ -42,7 +43,7 @@ export function rowKeySql(table: ChecksumTable, valueOf?: ValueSql): string {
   const pk = table.primaryKey.map((name) => table.columns.find((c) => c.name === name)!);
   return pk.length > 0
     ? `'[' || ${pk.map((c) => columnJson(c, 't', valueOf)).join(` || ',' || `)} || ']'`
-    : `md5(${rowJson(table.columns, 't', valueOf)})`;
+    : `md5(convert_to(${rowJson(table.columns, 't', valueOf)}, 'UTF8'))`;
 }
 
 export async function databaseChecksum(

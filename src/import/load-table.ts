@@ -165,6 +165,9 @@ async function copyDirect(
     throw new IntegrityError(
       `${label}: cannot be copied directly (${differ ? `column ${differ.column.name} has another type in the target` : 'no column to copy'}); run migrate with --keep-files to go through files`,
     );
+  // Names in reg* values (regclass, regtype…) are printed and read qualified on both sides, whatever either
+  // database's search_path (pg_dump restores with an empty one too).
+  await client.query(`SET LOCAL search_path = ''`);
   const source = await options.directRows(
     plan.entry,
     loaded.map((c) => c.column.name),

@@ -172,6 +172,13 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
       const state = progress.get(plan)!;
       if (err instanceof ParentFailed) {
         if (!state.errors.includes(err.message)) state.errors.push(err.message);
+      } else if (plan.entry.method === 'direct') {
+        // Copied from the source (migrate): no file to name, and either side may be the one lost.
+        state.errors.push(
+          isTransient(err)
+            ? `a connection was lost while copying it (${describeError(err)}); the table was rolled back: run the same migrate with --resume`
+            : describeLoadError('the copy', err),
+        );
       } else
         state.errors.push(
           isTransient(err)

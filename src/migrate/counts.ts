@@ -7,8 +7,8 @@ export interface CountCheck {
   schema: string;
   name: string;
   /**
-   * The rows the export read (metadata.json), which the import checked it loaded; null for a table copied
-   * directly (its copy checked that the source's COPY and the target's agree).
+   * The rows the export read (metadata.json), which the import checked it loaded; for a table copied
+   * directly, the rows its copy counted (null when an earlier run copied it).
    */
   exported: number | null;
   source: number;
@@ -32,6 +32,8 @@ export async function verifyCounts(
   targetUrl: string,
   ioTimeout: number,
   onTable: (check: CountCheck) => void,
+  /** Rows of the tables copied directly, as their copy counted them (by `schema.name`), when known. */
+  copied: ReadonlyMap<string, number> = new Map(),
 ): Promise<CountsResult> {
   const manifest = await readManifest(dir);
   const source = await connect(dbUrl, { role: 'source', ioTimeout });
@@ -45,7 +47,7 @@ export async function verifyCounts(
         const count = async (client: typeof source) =>
           Number((await client.query<{ n: string }>(countQuery(t))).rows[0]!.n);
         const [s, g] = [await count(source), await count(target)];
-        const exported = t.method === 'direct' ? null : t.rowCount;
+        const exported = t.method === 'direct' ? (copied.get(displayName(t)) ?? null) : t.rowCount;
         const check = {
           schema: t.schema,
           name: t.name,
@@ -57,11 +59,12 @@ export async function verifyCounts(
         tables.push(check);
         onTable(check);
       }
+      const direct = new Set(manifest.tables.filter((t) => t.method === 'direct').map(displayName));
       const problems = tables
         .filter((c) => !c.match)
         .map(
           (c) =>
-            `${displayName(c)}: ${c.source} rows in the source, ${c.exported ?? 'copied directly'}${c.exported === null ? '' : ' exported'}, ${c.target} in the target`,
+            `${displayName(c)}: ${c.source} rows in the source, ${c.exported ?? '?'} ${direct.has(displayName(c)) ? 'copied in the snapshot' : 'exported'}, ${c.target} in the target`,
         );
       return { ok: problems.length === 0, tables, problems };
     } finally {

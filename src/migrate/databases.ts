@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { readAppSchemas } from '../catalog/app-schemas.js';
+import { readCatalog } from '../catalog/read-catalog.js';
+import { readTypeDefinitions } from '../catalog/type-definitions.js';
 import { SERVER_SQL } from '../catalog/catalog.sql.js';
 import { fromTable } from '../codec/row-sql.js';
 import { UsageError } from '../errors.js';
@@ -149,4 +151,33 @@ export function refuseNonEmpty(state: TargetState, settings: MigrateSettings): v
   throw new UsageError(
     `the target is not empty: ${shown}${more} hold rows; migrate loads into empty tables: give --truncate to empty them first, or another --target-url`,
   );
+}
+
+/**
+ * A type the target has under the same name as the source's, but defined otherwise (a composite's fields
+ * in another order, a domain over another type, an enum with other labels): its values' text would be read
+ * there as other values, or not at all, and a checksum of that text could not tell. Refused, naming each
+ * column, before anything is written.
+ */
+export async function refuseOtherTypes(dbs: Databases, state: TargetState): Promise<void> {
+  if (state.tables.length === 0) return; // the schema step creates the target's types from the source's
+  const [sourceTypes, targetTypes] = [
+    await readTypeDefinitions(dbs.source),
+    await readTypeDefinitions(dbs.target),
+  ];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const table of await readCatalog(dbs.source, state.schemas)) {
+    for (const column of table.columns) {
+      if (seen.has(column.type)) continue;
+      seen.add(column.type);
+      const [here, there] = [sourceTypes(column.type), targetTypes(column.type)];
+      // Built-in types are their name on both sides; a type the target lacks is the pre-flight's to report.
+      if (here === column.type || there === column.type || here === there) continue;
+      problems.push(
+        `type ${column.type} (column ${displayName(table)}.${column.name}) is not the same type in the target: ${here} in the source, ${there} in the target; its values would be read there as other values: make the target's type the source's, or leave the table out (--exclude-table)`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new UsageError(problems);
 }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { readCatalog } from '../catalog/read-catalog.js';
 import type { TableInfo } from '../catalog/types.js';
+import { readTypeDefinitions, type TypeDefinitions } from '../catalog/type-definitions.js';
 import type { EncodedTable } from '../codec/encode-column.js';
 import { fromTable } from '../codec/row-sql.js';
 import type { DirectRows } from '../import/feed.js';
@@ -29,20 +30,29 @@ const TARGET_SCHEMAS_SQL = /* SQL */ `
 
 /**
  * Which tables can be copied directly: the target has the table, and each of the source's columns with
- * the same name and the same declared type (`format_type`, typmod included), so that the target reads
- * the source's text of each value as the same value.
+ * the same name and the same declared type (`format_type`, typmod included) of the same definition (a type
+ * of the same name may be another type: see type-definitions.ts), so that the target reads the source's text
+ * of each value as the same value.
  */
-export async function directTables(target: pg.Client): Promise<(table: EncodedTable) => boolean> {
+export async function directTables(
+  target: pg.Client,
+  sourceTypes: TypeDefinitions,
+  /** A dry run's plan: a table the target lacks would be created by the schema step, with the source's types. */
+  lackingCreated = false,
+): Promise<(table: EncodedTable) => boolean> {
   const schemas = (await target.query<{ name: string }>(TARGET_SCHEMAS_SQL)).rows.map((r) => r.name);
   const tables = new Map<string, TableInfo>(
     (await readCatalog(target, schemas)).map((t) => [key(t.schema, t.name), t]),
   );
+  const targetTypes = await readTypeDefinitions(target);
+  const same = (type: string, there: string | undefined) =>
+    there === type && targetTypes(type) === sourceTypes(type);
   return (table) => {
     const there = tables.get(key(table.schema, table.name));
+    if (!there) return lackingCreated && table.columns.length > 0;
     return (
-      there !== undefined &&
       table.columns.length > 0 &&
-      table.columns.every((c) => there.columns.find((t) => t.name === c.name)?.type === c.type)
+      table.columns.every((c) => same(c.type, there.columns.find((t) => t.name === c.name)?.type))
     );
   };
 }
@@ -66,6 +76,8 @@ export class SnapshotReaders {
     const client = this.idle.pop() ?? (await this.openReader());
     this.open.add(client);
     try {
+      // reg* values printed qualified (public.foo), as the target's load reads them (see copyDirect).
+      await client.query(`SET LOCAL search_path = ''`);
       const list = columns.map(quoteIdent).join(', ');
       const stream = client.query(copyStreams.to(`COPY (SELECT ${list} FROM ${fromTable(entry)}) TO STDOUT`));
       return {
@@ -116,8 +128,9 @@ export class SnapshotReaders {
 }
 
 export interface Direct {
-  snapshot: SharedSnapshot;
-  readers: SnapshotReaders;
+  /** None on a dry run (which copies nothing: its export plans in a snapshot of its own). */
+  snapshot?: SharedSnapshot;
+  readers?: SnapshotReaders;
   tables: ((table: EncodedTable) => boolean) | undefined;
 }
 
@@ -126,18 +139,46 @@ export interface Direct {
  * reads in it, and so do the direct copies of the tables whose columns the target has with the same types.
  */
 export async function openDirect(settings: MigrateSettings): Promise<Direct | null> {
-  if (settings.userMap || settings.keepFiles !== undefined || settings.dryRun) return null;
-  const target = await connect(settings.targetUrl, { role: 'target', ioTimeout: settings.import.ioTimeout });
-  let tables: Direct['tables'];
-  try {
-    tables = await directTables(target);
-  } finally {
-    await target.end().catch(() => undefined);
-  }
+  if (settings.userMap || settings.keepFiles !== undefined) return null;
+  if (settings.dryRun) return { tables: await plannedDirect(settings) };
   const snapshot = await openSharedSnapshot(settings.dbUrl, { ioTimeout: settings.export.ioTimeout });
-  const readers = new SnapshotReaders(snapshot, {
-    where: describeUrl(settings.dbUrl),
-    ioTimeout: settings.export.ioTimeout,
-  });
-  return { snapshot, readers, tables: snapshot.id ? tables : undefined };
+  try {
+    const sourceTypes = await readTypeDefinitions(snapshot.coordinator);
+    const target = await connect(settings.targetUrl, {
+      role: 'target',
+      ioTimeout: settings.import.ioTimeout,
+    });
+    let tables: Direct['tables'];
+    try {
+      tables = await directTables(target, sourceTypes);
+    } finally {
+      await target.end().catch(() => undefined);
+    }
+    const readers = new SnapshotReaders(snapshot, {
+      where: describeUrl(settings.dbUrl),
+      ioTimeout: settings.export.ioTimeout,
+    });
+    return { snapshot, readers, tables: snapshot.id ? tables : undefined };
+  } catch (err) {
+    await snapshot.close();
+    throw err;
+  }
+}
+
+/** What a dry run shows: the tables a run would copy directly. */
+async function plannedDirect(settings: MigrateSettings): Promise<Direct['tables']> {
+  const source = await connect(settings.dbUrl, { role: 'source', ioTimeout: settings.export.ioTimeout });
+  try {
+    const target = await connect(settings.targetUrl, {
+      role: 'target',
+      ioTimeout: settings.import.ioTimeout,
+    });
+    try {
+      return await directTables(target, await readTypeDefinitions(source), true);
+    } finally {
+      await target.end().catch(() => undefined);
+    }
+  } finally {
+    await source.end().catch(() => undefined);
+  }
 }

@@ -9,8 +9,15 @@ import { importDatabase, type ImportEvent, type ImportResult } from '../import/i
 import { createSchema } from '../schema/schema.js';
 import { verify, type VerifyResult } from '../verify/verify.js';
 import { VERSION } from '../version.js';
+import { displayName } from '../pg/sql.js';
 import { verifyCounts, type CountsResult } from './counts.js';
-import { checkSameDatabases, connectBoth, readTargetState, refuseNonEmpty } from './databases.js';
+import {
+  checkSameDatabases,
+  connectBoth,
+  readTargetState,
+  refuseNonEmpty,
+  refuseOtherTypes,
+} from './databases.js';
 import type { MigrateEvent, MigrateStep } from './events.js';
 import { ExportPipeline } from './pipeline.js';
 import { checkSameOptions, recordedOptions } from './record.js';
@@ -117,6 +124,7 @@ async function connectStep(run: Run): Promise<void> {
       }
       const target = await readTargetState(dbs, settings);
       refuseNonEmpty(target, settings);
+      await refuseOtherTypes(dbs, target);
       return { identities: dbs.identities, target };
     } finally {
       await dbs.close();
@@ -177,8 +185,8 @@ async function dataSteps(run: Run): Promise<boolean> {
   try {
     return await moveData(run, resume, direct);
   } finally {
-    await direct?.readers.close();
-    await direct?.snapshot.close();
+    await direct?.readers?.close();
+    await direct?.snapshot?.close();
   }
 }
 
@@ -234,7 +242,7 @@ async function moveData(run: Run, resume: boolean, direct: Direct | null): Promi
   } else {
     // Written before the first table is read; if the export fails before, its error is the one to tell.
     const manifest = await pipeline.manifest.catch(() => exporting.then(() => pipeline.manifest));
-    const feed = { ...pipeline.feed(manifest, run.exportId), directRows: direct?.readers.rows };
+    const feed = { ...pipeline.feed(manifest, run.exportId), directRows: direct?.readers?.rows };
     const importing = importDatabase({ ...importOptions, feed });
     importing.catch(() => stop.abort());
     const [ex, im] = await Promise.allSettled([exporting, importing]);
@@ -288,6 +296,7 @@ async function verifyStep({ settings, work, steps, emit, result }: Run): Promise
           settings.targetUrl,
           settings.import.ioTimeout,
           () => undefined,
+          new Map(result.import?.loaded.map((t) => [displayName(t), t.rows])),
         );
         result.verify = { mode: 'counts', result: counted };
         result.failures.push(...counted.problems);

@@ -43,6 +43,9 @@ export const SESSION_SETTINGS_SQL = /* SQL */ `
   SET idle_in_transaction_session_timeout = 0;
   SET row_security = off;
   SET synchronize_seqscans = off;
+  SET array_nulls = on;
+  SET xmloption = content;
+  SET quote_all_identifiers = off;
 `;
 
 export type DbRole = 'source' | 'target';

@@ -87,6 +87,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     if (options.targetUrl) {
       target = await connect(options.targetUrl, { role: 'target', ioTimeout });
       clients.push(target);
+      // reg* values are printed relative to the search_path: the target's as the source's (and the export's).
+      if (source) await sameSearchPath(source, target);
     }
     const choice = await chooseUserMap(target, manifest, selected, options);
     const { userMap, userColumns, notes } = choice;
@@ -104,6 +106,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     const scratch = scratchUrl
       ? await open(scratchUrl, options.targetUrl ? 'target' : 'source', 'BEGIN')
       : null;
+    if (scratch && source) await sameSearchPath(source, scratch);
 
     // Every file of every table against its bytes and sha256 in metadata.json, by table.
     const fileChecks = new Map<ManifestTable, string[]>();
@@ -176,4 +179,12 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   } finally {
     for (const c of clients) await c.end().catch(() => undefined);
   }
+}
+
+/** Sets `to`'s search_path to `from`'s, for the whole session. */
+async function sameSearchPath(from: pg.Client, to: pg.Client): Promise<void> {
+  const { path } = (
+    await from.query<{ path: string }>(`select pg_catalog.current_setting('search_path') as path`)
+  ).rows[0]!;
+  await to.query(`select pg_catalog.set_config('search_path', $1, false)`, [path]);
 }

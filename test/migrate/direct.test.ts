@@ -32,6 +32,9 @@ const DATA = `
 const TABLES = ['parents', 'children', 'counters'].map((name) => ({ schema: 'public', name }));
 const HANG = 60_000;
 
+const methods = (r: Awaited<ReturnType<typeof migrate>>) =>
+  Object.fromEntries((r.export?.manifest?.tables ?? []).map((t) => [t.name, t.method]));
+
 describe('migrate: the direct path (COPY to COPY)', () => {
   let sourceUrl: string;
   let source: pg.Client;
@@ -44,9 +47,6 @@ describe('migrate: the direct path (COPY to COPY)', () => {
   afterAll(async () => {
     await source?.end();
   });
-
-  const methods = (r: Awaited<ReturnType<typeof migrate>>) =>
-    Object.fromEntries((r.export?.manifest?.tables ?? []).map((t) => [t.name, t.method]));
 
   it('copies tables of the same types directly and the others through files; verify compares both', async () => {
     const targetUrl = await createDatabase('direct_mixed');
@@ -154,6 +154,94 @@ describe('migrate: the direct path (COPY to COPY)', () => {
     },
     HANG,
   );
+});
+
+describe('migrate: types and settings that differ between the two databases', () => {
+  it('refuses a type of the same name defined otherwise in the target, naming the column', async () => {
+    const types = `create type pair as (x int, y int); create domain amount as float8;
+      create table uses (id int primary key, p pair, ps pair[], a amount);`;
+    const sourceUrl = await createDatabase('types_src');
+    const targetUrl = await createDatabase('types_tgt');
+    const source = await connectTo(sourceUrl);
+    await source.query(`${types} insert into uses values (1, '(1,2)', '{"(3,4)"}', 0.1);`);
+    const target = await connectTo(targetUrl);
+    await target.query(types.replace('(x int, y int)', '(y int, x int)').replace('as float8', 'as float4'));
+    const refused = await migrate({ dbUrl: sourceUrl, targetUrl, tempDir: await tempDir('types-work') }).then(
+      () => null,
+      (err: Error & { problems?: string[] }) => err.problems ?? [err.message],
+    );
+    expect(refused).toEqual([
+      expect.stringMatching(
+        /^type public\.pair \(column public\.uses\.p\) is not the same type in the target: public\.pair \{x integer, y integer\} .* in the source, public\.pair \{y integer, x integer\} .* in the target; its values would be read there as other values/,
+      ),
+      expect.stringMatching(/^type public\.pair\[\] \(column public\.uses\.ps\) is not the same type/),
+      expect.stringMatching(
+        /^type public\.amount \(column public\.uses\.a\) is not the same type in the target: public\.amount \{double precision\}/,
+      ),
+    ]);
+    expect((await target.query('select count(*)::int as n from uses')).rows[0].n).toBe(0);
+    await source.end();
+    await target.end();
+  });
+
+  it('a LATIN1 source into a UTF8 target: the text arrives as it was, and verify agrees', async () => {
+    const sourceUrl = await createDatabase(
+      'latin1_src',
+      `ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`,
+    );
+    const targetUrl = await createDatabase('latin1_tgt');
+    const source = await connectTo(sourceUrl);
+    await source.query(`create table words (id int primary key, w text, ws text[]);
+      insert into words values (1, 'café ÿ ½', '{é,"ü ö"}'), (2, E'tab\\there', null);`);
+    const result = await migrate({ dbUrl: sourceUrl, targetUrl, tempDir: await tempDir('latin1-work') });
+    expect(result.failures).toEqual([]);
+    expect(result.complete).toBe(true);
+    expect(result.verify?.result.ok).toBe(true);
+    const target = await connectTo(targetUrl);
+    expect((await target.query('select w, ws::text from words order by id')).rows).toEqual([
+      { w: 'café ÿ ½', ws: '{é,"ü ö"}' },
+      { w: 'tab\there', ws: null },
+    ]);
+    await source.end();
+    await target.end();
+  });
+
+  it('reg* values and NULL array elements arrive as they were, whatever the target database sets', async () => {
+    const ddl = `create schema b; create table public.foo (i int); create table b.foo (i int);
+      create table r (id int primary key, rc regclass, rt regtype, ta text[]);`;
+    const sourceUrl = await createDatabase('settings_src');
+    const targetUrl = await createDatabase('settings_tgt');
+    const source = await connectTo(sourceUrl);
+    await source.query(
+      `${ddl} insert into r values (1, 'public.foo', 'integer', '{NULL,x,"NULL"}'), (2, 'b.foo', 'b.foo', null);`,
+    );
+    const target = await connectTo(targetUrl);
+    await target.query(ddl);
+    const name = new URL(targetUrl).pathname.slice(1);
+    await target.query(
+      `alter database "${name}" set search_path = b, public; alter database "${name}" set array_nulls = off`,
+    );
+    const result = await migrate({
+      dbUrl: sourceUrl,
+      targetUrl,
+      schemas: ['public', 'b'],
+      tempDir: await tempDir('settings-work'),
+    });
+    expect(result.failures).toEqual([]);
+    expect(methods(result).r).toBe('direct');
+    const read = `set search_path = ''; select id, rc::text, rt::text, ta::text, ta[1] is null as first_null from public.r order by id`;
+    const rows = async (c: pg.Client) => ((await c.query(read)) as unknown as pg.QueryResult[])[1]!.rows;
+    expect(await rows(target)).toEqual(await rows(source));
+    expect((await rows(target))[0]).toEqual({
+      id: 1,
+      rc: 'public.foo',
+      rt: 'integer',
+      ta: '{NULL,x,"NULL"}',
+      first_null: true,
+    });
+    await source.end();
+    await target.end();
+  });
 });
 
 describe('migrate: the source snapshot lost during the direct copies', () => {

@@ -29,10 +29,13 @@ async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A fresh empty database of this test's own; dropped after the file's tests. */
-export async function createDatabase(label = 'db'): Promise<string> {
+/**
+ * A fresh empty database of this test's own; dropped after the file's tests. `options`: what follows
+ * CREATE DATABASE's name (ENCODING …).
+ */
+export async function createDatabase(label = 'db', options = ''): Promise<string> {
   const name = `sm_${label}_${randomBytes(4).toString('hex')}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
+  await withAdmin((c) => c.query(`CREATE DATABASE ${quoteIdent(name)} ${options}`));
   created.push(name);
   return urlFor(name);
 }

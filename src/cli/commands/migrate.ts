@@ -286,11 +286,19 @@ function jsonResult(r: MigrateResult) {
     workDirKept: r.workDirKept,
     steps: r.steps,
     schemaCreated: r.schemaCreated,
-    tables: (r.export?.manifest?.tables ?? r.export?.tables ?? []).map((t) => ({
-      schema: t.schema,
-      name: t.name,
-      rowCount: t.rowCount,
-    })),
+    // rowCount: what the export read, or for a table copied directly what its copy counted (the planner's
+    // estimate, with `estimated`, when the copy is not this run's: a dry run, or an earlier run's).
+    tables: (r.export?.manifest?.tables ?? r.export?.tables ?? []).map((t) => {
+      const copied = r.import?.loaded.find((l) => l.schema === t.schema && l.name === t.name);
+      const direct = t.method === 'direct';
+      return {
+        schema: t.schema,
+        name: t.name,
+        method: t.method,
+        rowCount: direct && copied ? copied.rows : t.rowCount,
+        ...(direct && !copied ? { estimated: true } : {}),
+      };
+    }),
     import: r.import && {
       loaded: r.import.loaded,
       failures: r.import.failures,
@@ -320,7 +328,9 @@ function printSummary(r: MigrateResult): void {
   if (r.dryRun) {
     console.log(`\nDry run: nothing written.`);
     for (const t of r.export?.tables ?? [])
-      console.log(`  ${displayName(t)}  ${formatCount(t.rowCount)} rows`);
+      console.log(
+        `  ${displayName(t)}  about ${formatCount(t.rowCount)} rows, ${t.method === 'direct' ? 'copied directly' : 'through files'}`,
+      );
     return;
   }
   for (const note of r.import?.notes ?? []) console.log(`note: ${note}`);
