@@ -28,11 +28,22 @@ export class LoadAttempts {
     this.last.set(file, { pid: (client as unknown as { processID?: number }).processID });
   }
 
-  /** Inside the load's transaction, just before COMMIT. */
-  async committing(file: string, client: pg.Client, counts: { rows: number; inserted: number }) {
-    const { rows } = await client.query<{ xid: string }>('SELECT txid_current()::text AS xid');
+  /** Whether `file` was tried before in this run (a retry). */
+  tried(file: string): boolean {
+    return this.last.has(file);
+  }
+
+  /** Inside the load's transaction, just before COMMIT (`xid`: its txid_current, when already read). */
+  async committing(
+    file: string,
+    client: pg.Client,
+    counts: { rows: number; inserted: number },
+    xid?: string | null,
+  ) {
+    const id =
+      xid ?? (await client.query<{ xid: string }>('SELECT txid_current()::text AS xid')).rows[0]!.xid;
     const attempt = this.last.get(file);
-    if (attempt) attempt.committing = { xid: rows[0]!.xid, ...counts };
+    if (attempt) attempt.committing = { xid: id, ...counts };
   }
 
   /**

@@ -59,10 +59,18 @@ export async function loadTable(
   const table = qualifiedName(plan.target);
   const loaded = plan.columns.filter((c) => c.load);
   const columnList = columnsOf(loaded);
-  await client.query('BEGIN');
+  // One round trip to begin (many small tables make each count). A direct table's reg* values are printed
+  // and read qualified on both sides, whatever either database's search_path (as pg_dump restores them).
+  const direct = plan.entry.method === 'direct';
   try {
-    if (options.triggerMode === 'replica') await client.query('SET LOCAL session_replication_role = replica');
-    else await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+    await client.query(
+      [
+        'BEGIN',
+        ...(options.triggerMode === 'replica' ? ['SET LOCAL session_replication_role = replica'] : []),
+        ...(direct ? [`SET LOCAL search_path = ''`] : []),
+      ].join('; '),
+    );
+    if (options.triggerMode !== 'replica') await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
     // The owner is exempt from its table's policies unless FORCE says otherwise: lifted for this load only.
     if (plan.liftForcedRls) await client.query(`ALTER TABLE ${table} NO FORCE ROW LEVEL SECURITY`);
     // Without columns to load there is no key to conflict on: load directly.
@@ -73,10 +81,9 @@ export async function loadTable(
         `CREATE TEMP TABLE ${quoteIdent(STAGE)} ON COMMIT DROP AS SELECT ${columnList} FROM ${table} WITH NO DATA`,
       );
     }
-    const { rows, copied } =
-      plan.entry.method === 'direct'
-        ? await copyDirect(client, plan, into, loaded, options)
-        : await copyFile(client, plan, into, part, options);
+    const { rows, copied } = direct
+      ? await copyDirect(client, plan, into, loaded, options)
+      : await copyFile(client, plan, into, part, options);
     if (copied !== rows) {
       // The rows are whole; the target took another number of them (a trigger that skips rows, a rule).
       const what = plan.entry.method === 'direct' ? displayName(plan.entry) : part.file;
@@ -165,9 +172,6 @@ async function copyDirect(
     throw new IntegrityError(
       `${label}: cannot be copied directly (${differ ? `column ${differ.column.name} has another type in the target` : 'no column to copy'}); run migrate with --keep-files to go through files`,
     );
-  // Names in reg* values (regclass, regtype…) are printed and read qualified on both sides, whatever either
-  // database's search_path (pg_dump restores with an empty one too).
-  await client.query(`SET LOCAL search_path = ''`);
   const source = await options.directRows(
     plan.entry,
     loaded.map((c) => c.column.name),

@@ -112,21 +112,26 @@ export async function committedFile(
     : null;
 }
 
-/** Inside the load's transaction, before COMMIT: this file is committed with it. */
+/**
+ * Inside the load's transaction, before COMMIT: this file is committed with it. Returns the transaction's
+ * id (txid_current), read in the same round trip, or null without a progress table.
+ */
 export async function recordFile(
   client: pg.Client,
   progress: Progress,
   table: { schema: string; name: string },
   file: string,
   counts: { rows: number; inserted: number },
-): Promise<void> {
-  if (!progress.available) return;
-  await client.query(
+): Promise<string | null> {
+  if (!progress.available) return null;
+  const { rows } = await client.query<{ xid: string }>(
     `INSERT INTO ${PROGRESS_TABLE} (export_id, schema, "table", file, rows, inserted, run_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (export_id, schema, "table", file)
-       DO UPDATE SET rows = excluded.rows, inserted = excluded.inserted, run_id = excluded.run_id, loaded_at = now()`,
+       DO UPDATE SET rows = excluded.rows, inserted = excluded.inserted, run_id = excluded.run_id, loaded_at = now()
+       RETURNING pg_catalog.txid_current()::text AS xid`,
     [progress.exportId, table.schema, table.name, file, counts.rows, counts.inserted, progress.runId],
   );
+  return rows[0]!.xid;
 }
 
 /** Inside the transaction that empties tables: their progress rows (of any export) go with their rows. */

@@ -137,9 +137,10 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
         ctx.emit({ type: 'table-start', schema, name, rowCount });
       }
       // A retry after a lost connection: the COMMIT may have landed before the connection died.
-      const landed =
-        (await attempts.settleEarlier(file.file, client)) ??
-        (await committedFile(client, ctx.progress, plan.entry, file.file));
+      const landed = attempts.tried(file.file)
+        ? ((await attempts.settleEarlier(file.file, client)) ??
+          (await committedFile(client, ctx.progress, plan.entry, file.file)))
+        : null;
       if (landed) {
         state.rows[index] = landed.rows;
         state.results.push({ rows: landed.rows, inserted: landed.inserted, seconds: 0 });
@@ -149,8 +150,8 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
       attempts.started(file.file, client);
       const result = await loadTable(client, plan, file, {
         beforeCommit: async (counts) => {
-          await recordFile(client, ctx.progress, plan.entry, file.file, counts);
-          await attempts.committing(file.file, client, counts);
+          const xid = await recordFile(client, ctx.progress, plan.entry, file.file, counts);
+          await attempts.committing(file.file, client, counts, xid);
         },
         signal: settings.signal,
         dir: settings.inputDir,

@@ -76,8 +76,6 @@ export class SnapshotReaders {
     const client = this.idle.pop() ?? (await this.openReader());
     this.open.add(client);
     try {
-      // reg* values printed qualified (public.foo), as the target's load reads them (see copyDirect).
-      await client.query(`SET LOCAL search_path = ''`);
       const list = columns.map(quoteIdent).join(', ');
       const stream = client.query(copyStreams.to(`COPY (SELECT ${list} FROM ${fromTable(entry)}) TO STDOUT`));
       return {
@@ -98,7 +96,10 @@ export class SnapshotReaders {
   /** A new connection in the snapshot; once the snapshot is lost, migrate's own advice. */
   private async openReader(): Promise<pg.Client> {
     try {
-      return await this.snapshot.openWorker();
+      const client = await this.snapshot.openWorker();
+      // reg* values printed qualified (public.foo), as the target's load reads them (see loadTable).
+      await client.query(`SET LOCAL search_path = ''`);
+      return client;
     } catch (err) {
       if (!(err instanceof ConnectionError) || !/snapshot .* was lost/.test(err.message)) throw err;
       throw new ConnectionError(
