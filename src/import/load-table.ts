@@ -86,7 +86,7 @@ export async function loadTable(
       : await copyFile(client, plan, into, part, options);
     if (copied !== rows) {
       // The rows are whole; the target took another number of them (a trigger that skips rows, a rule).
-      const what = plan.entry.method === 'direct' ? displayName(plan.entry) : part.file;
+      const what = direct ? displayName(plan.entry) : part.file;
       throw new IntegrityError(
         `${what}: the target stored ${copied} of its ${rows} rows (a trigger or rule on the table dropped or added rows)`,
       );
