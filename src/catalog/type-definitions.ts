@@ -4,7 +4,7 @@ import { withEmptySearchPath } from '../pg/sql.js';
 /*
  * Two databases may each have a type of the same name that is not the same type: a composite with its fields
  * in another order, a domain over float4 instead of float8, a range of another subtype, an enum with other
- * labels. Their values' text is read differently (or not at all) by the other side, so a name is not enough
+ * labels. (A collation is not part of it: it orders values, it does not change how they are read.) Their values' text is read differently (or not at all) by the other side, so a name is not enough
  * to say that a value goes across unchanged: its whole definition must be the same, down to the built-in types.
  */
 
@@ -16,8 +16,6 @@ const TYPE_DEFINITIONS_SQL = /* SQL */ `
         || case when t.typnotnull then ' not null' else '' end
         || coalesce((select ' ' || string_agg(pg_catalog.pg_get_constraintdef(c.oid), ' ' order by c.conname)
                      from pg_catalog.pg_constraint c where c.contypid = t.oid), '')
-        || coalesce(' collate ' || (select pg_catalog.quote_ident(o.collname) from pg_catalog.pg_collation o
-                                    where o.oid = t.typcollation and t.typcollation <> 100), '')
       when 'c' then (select string_agg(pg_catalog.quote_ident(a.attname) || ' '
                                        || pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' order by a.attnum)
                      from pg_catalog.pg_attribute a
@@ -44,7 +42,10 @@ const TYPE_DEFINITIONS_SQL = /* SQL */ `
   from pg_catalog.pg_type t
   join pg_catalog.pg_namespace n on n.oid = t.typnamespace
   where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_toast%'
-    and n.nspname not like 'pg\\_temp\\_%' and t.typcategory <> 'A'`;
+    and n.nspname not like 'pg\\_temp\\_%'
+    -- array types are their element's (a domain over an array is not one: its category is its base's)
+    and not (t.typtype = 'b' and t.typelem <> 0 and exists (select 1 from pg_catalog.pg_type e
+                                                             where e.oid = t.typelem and e.typarray = t.oid))`;
 
 interface TypeRow {
   name: string;

@@ -141,7 +141,11 @@ const summary = (
 });
 
 /** The tables of the selected schemas that --table, --exclude-table and --skip-large leave. */
-async function selectedTables(client: pg.Client, settings: ExportSettings): Promise<TableInfo[]> {
+/** The tables an export of `settings` reads: --schema, --table, --exclude-table applied, and companions. */
+export async function selectedTables(
+  client: pg.Client,
+  settings: Pick<ExportSettings, 'schemas' | 'tables' | 'excludeTables' | 'skipLarge' | 'largeTables'>,
+): Promise<TableInfo[]> {
   const readSchemas = schemasToRead(settings.schemas, settings.tables);
   const existing = new Set(
     (await client.query<{ name: string }>(SCHEMAS_SQL, [readSchemas])).rows.map((r) => r.name),

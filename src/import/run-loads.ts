@@ -178,7 +178,7 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
         state.errors.push(
           isTransient(err)
             ? `a connection was lost while copying it (${describeError(err)}); the table was rolled back: run the same migrate with --resume`
-            : describeLoadError('the copy', err),
+            : describeLoadError('', err),
         );
       } else
         state.errors.push(
@@ -259,5 +259,7 @@ function describeLoadError(file: string, err: unknown): string {
   const e = err as { where?: string };
   const where = typeof e.where === 'string' ? e.where.match(/COPY [^,]+, line (\d+)/) : null;
   const base = describeError(err);
+  // A direct table (no file): its row as the source's COPY sent it.
+  if (where && !file) return `row ${where[1]} of the copy: ${base}`;
   return where ? `${file} row ${where[1]}: ${base}` : base;
 }

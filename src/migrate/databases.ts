@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { readAppSchemas } from '../catalog/app-schemas.js';
-import { readCatalog } from '../catalog/read-catalog.js';
 import { readTypeDefinitions } from '../catalog/type-definitions.js';
+import type { TableInfo } from '../catalog/types.js';
+import { selectedTables } from '../export/plan.js';
 import { SERVER_SQL } from '../catalog/catalog.sql.js';
 import { fromTable } from '../codec/row-sql.js';
 import { UsageError } from '../errors.js';
@@ -109,6 +110,8 @@ export function checkSameDatabases(
 export interface TargetState {
   /** The schemas whose tables are moved. */
   schemas: string[];
+  /** The source's tables that are moved (--table, --exclude-table applied). */
+  moved: TableInfo[];
   /** The target's tables in those schemas. */
   tables: { schema: string; name: string; kind: 'table' | 'partitioned' }[];
   /** Those holding rows. */
@@ -119,6 +122,9 @@ const TARGET_TABLES_SQL = /* SQL */ `
   select n.nspname as schema, c.relname as name, c.relkind = 'p' as partitioned
   from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   where n.nspname = any($1) and c.relkind in ('r', 'p') and not c.relispartition
+    -- an extension's own table (PostGIS's spatial_ref_sys) is the extension's, not the application's
+    and not exists (select 1 from pg_catalog.pg_depend d
+                    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
   order by 1, 2`;
 
 /** Which of the moved schemas' tables the target has, and which of them hold rows. */
@@ -135,12 +141,15 @@ export async function readTargetState(dbs: Databases, settings: MigrateSettings)
     name: r.name,
     kind: r.partitioned ? ('partitioned' as const) : ('table' as const),
   }));
+  const moved = await selectedTables(dbs.source, { ...settings.export, schemas });
+  const loaded = new Set(moved.map(displayName));
   const nonEmpty: string[] = [];
-  for (const t of tables) {
+  // Only the tables this run loads: rows in the others are none of its business.
+  for (const t of tables.filter((t) => loaded.has(displayName(t)))) {
     const { rows: hit } = await dbs.target.query(`select 1 from ${fromTable(t)} limit 1`);
     if (hit.length > 0) nonEmpty.push(displayName(t));
   }
-  return { schemas, tables, nonEmpty };
+  return { schemas, moved, tables, nonEmpty };
 }
 
 /** A target whose tables hold rows is refused before anything is read (unless --truncate or --resume). */
@@ -149,7 +158,7 @@ export function refuseNonEmpty(state: TargetState, settings: MigrateSettings): v
   const shown = state.nonEmpty.slice(0, 10).join(', ');
   const more = state.nonEmpty.length > 10 ? ` and ${state.nonEmpty.length - 10} more` : '';
   throw new UsageError(
-    `the target is not empty: ${shown}${more} hold rows; migrate loads into empty tables: give --truncate to empty them first, or another --target-url`,
+    `the target is not empty: ${shown}${more} ${state.nonEmpty.length === 1 ? 'holds' : 'hold'} rows; migrate loads into empty tables: give --truncate to empty them first, or another --target-url`,
   );
 }
 
@@ -167,7 +176,7 @@ export async function refuseOtherTypes(dbs: Databases, state: TargetState): Prom
   ];
   const problems: string[] = [];
   const seen = new Set<string>();
-  for (const table of await readCatalog(dbs.source, state.schemas)) {
+  for (const table of state.moved) {
     for (const column of table.columns) {
       if (seen.has(column.type)) continue;
       seen.add(column.type);

@@ -29,6 +29,13 @@ const TARGET_SCHEMAS_SQL = /* SQL */ `
   WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'`;
 
 /**
+ * xml's output drops a document's declaration (`<?xml version="1.0"?>`) that its `::text` keeps, so a
+ * column whose values hold xml (an xml column, array, domain, or a composite with an xml field) goes
+ * through the file, whose text is the `::text`.
+ */
+const XML = /(^|[\s{,(])xml(\[\])?($|[\s},)])/;
+
+/**
  * Which tables can be copied directly: the target has the table, and each of the source's columns with
  * the same name and the same declared type (`format_type`, typmod included) of the same definition (a type
  * of the same name may be another type: see type-definitions.ts), so that the target reads the source's text
@@ -46,7 +53,7 @@ export async function directTables(
   );
   const targetTypes = await readTypeDefinitions(target);
   const same = (type: string, there: string | undefined) =>
-    there === type && targetTypes(type) === sourceTypes(type);
+    there === type && targetTypes(type) === sourceTypes(type) && !XML.test(sourceTypes(type));
   return (table) => {
     const there = tables.get(key(table.schema, table.name));
     if (!there) return lackingCreated && table.columns.length > 0;

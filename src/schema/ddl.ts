@@ -43,8 +43,12 @@ export function typeDdl(t: RawType): string {
       const parts = [`create domain ${name} as ${t.base_type}`];
       if (t.default_value !== null) parts.push(`default ${t.default_value}`);
       if (t.not_null) parts.push('not null');
-      parts.push(...t.checks);
-      return parts.join(' ');
+      // CREATE DOMAIN takes no NOT VALID check: such a check is added after, as the source has it.
+      const notValid = (check: string) => / NOT VALID$/.test(check);
+      parts.push(...t.checks.filter((c) => !notValid(c)));
+      return [parts.join(' '), ...t.checks.filter(notValid).map((c) => `alter domain ${name} add ${c}`)].join(
+        ';\n',
+      );
     }
   }
 }

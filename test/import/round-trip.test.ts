@@ -158,6 +158,9 @@ describe('migrate round trip of hostile values and names, copied directly (COPY 
     await source.query(SCHEMA);
     await target.query(SCHEMA);
     await source.query(DATA);
+    // Without its xml column (xml goes through the file: see direct.test.ts), every type of `everything` is
+    // copied directly.
+    for (const c of [source, target]) await c.query('alter table everything drop column x');
     const result = await migrate({
       dbUrl: sourceUrl,
       targetUrl,

@@ -184,6 +184,24 @@ describe('migrate: types and settings that differ between the two databases', ()
     await target.end();
   });
 
+  it('a domain with a NOT VALID check is created in an empty target, the check not valid there either', async () => {
+    const sourceUrl = await createDatabase('notvalid_src');
+    const targetUrl = await createDatabase('notvalid_tgt');
+    const source = await connectTo(sourceUrl);
+    await source.query(`create domain positive as int; create table n (id int primary key, v positive);
+      insert into n values (1, 5); alter domain positive add constraint positive_check check (value > 0) not valid;`);
+    const result = await migrate({ dbUrl: sourceUrl, targetUrl, tempDir: await tempDir('notvalid-work') });
+    expect(result.failures).toEqual([]);
+    expect(result.complete).toBe(true);
+    const target = await connectTo(targetUrl);
+    expect(
+      (await target.query(`select convalidated from pg_constraint where conname = 'positive_check'`)).rows,
+    ).toEqual([{ convalidated: false }]);
+    expect((await target.query('select v from n')).rows).toEqual([{ v: 5 }]);
+    await source.end();
+    await target.end();
+  });
+
   it('a LATIN1 source into a UTF8 target: the text arrives as it was, and verify agrees', async () => {
     const sourceUrl = await createDatabase(
       'latin1_src',

@@ -329,7 +329,7 @@ function printSummary(r: MigrateResult): void {
     console.log(`\nDry run: nothing written.`);
     for (const t of r.export?.tables ?? [])
       console.log(
-        `  ${displayName(t)}  about ${formatCount(t.rowCount)} rows, ${t.method === 'direct' ? 'copied directly' : 'through files'}`,
+        `  ${displayName(t)}  about ${plural(t.rowCount, 'row')}, ${t.method === 'direct' ? 'copied directly' : 'through files'}`,
       );
     return;
   }
