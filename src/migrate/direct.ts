@@ -52,11 +52,13 @@ export async function directTables(
     (await readCatalog(target, schemas)).map((t) => [key(t.schema, t.name), t]),
   );
   const targetTypes = await readTypeDefinitions(target);
+  const noXml = (type: string) => !XML.test(sourceTypes(type));
   const same = (type: string, there: string | undefined) =>
-    there === type && targetTypes(type) === sourceTypes(type) && !XML.test(sourceTypes(type));
+    there === type && targetTypes(type) === sourceTypes(type) && noXml(type);
   return (table) => {
     const there = tables.get(key(table.schema, table.name));
-    if (!there) return lackingCreated && table.columns.length > 0;
+    if (!there)
+      return lackingCreated && table.columns.length > 0 && table.columns.every((c) => noXml(c.type));
     return (
       table.columns.length > 0 &&
       table.columns.every((c) => same(c.type, there.columns.find((t) => t.name === c.name)?.type))
