@@ -4,8 +4,9 @@ import { withEmptySearchPath } from '../pg/sql.js';
 /*
  * Two databases may each have a type of the same name that is not the same type: a composite with its fields
  * in another order, a domain over float4 instead of float8, a range of another subtype, an enum with other
- * labels. (A collation is not part of it: it orders values, it does not change how they are read.) Their values' text is read differently (or not at all) by the other side, so a name is not enough
- * to say that a value goes across unchanged: its whole definition must be the same, down to the built-in types.
+ * labels. Their values' text is read differently (or not at all) by the other side, so a name is not enough
+ * to say that a value goes across unchanged: its whole definition must be the same, down to the built-in
+ * types. (A collation is not part of it: it orders values, it does not change how they are read.)
  */
 
 /** Every type outside pg_catalog: what it is made of, and the types that definition names. */
