@@ -3,10 +3,11 @@ import { withEmptySearchPath } from '../pg/sql.js';
 
 /*
  * Two databases may each have a type of the same name that is not the same type: a composite with its fields
- * in another order, a domain over float4 instead of float8, a range of another subtype, an enum with other
- * labels. Their values' text is read differently (or not at all) by the other side, so a name is not enough
- * to say that a value goes across unchanged: its whole definition must be the same, down to the built-in
- * types. (A collation is not part of it: it orders values, it does not change how they are read.)
+ * in another order, a domain over float4 instead of float8, a range of another subtype. Their values' text is
+ * read differently (or not at all) by the other side, so a name is not enough to say that a value goes
+ * across unchanged: its whole definition must be the same, down to the built-in types. A collation is not
+ * part of it (it orders values, it does not change how they are read), nor an enum's labels (a value is its
+ * label; a label the other side lacks fails the load, loudly).
  */
 
 /** Every type outside pg_catalog: what it is made of, and the types that definition names. */
@@ -21,8 +22,8 @@ const TYPE_DEFINITIONS_SQL = /* SQL */ `
                                        || pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' order by a.attnum)
                      from pg_catalog.pg_attribute a
                      where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped)
-      when 'e' then (select string_agg(pg_catalog.quote_literal(e.enumlabel), ', ' order by e.enumsortorder)
-                     from pg_catalog.pg_enum e where e.enumtypid = t.oid)
+      -- an enum's values go by their labels: one the target lacks is refused by the load, loudly
+      when 'e' then 'enum'
       when 'r' then (select pg_catalog.format_type(r.rngsubtype, null) from pg_catalog.pg_range r
                      where r.rngtypid = t.oid)
       when 'm' then (select pg_catalog.format_type(r.rngtypid, null) from pg_catalog.pg_range r

@@ -38,6 +38,8 @@ export function protectedEntries(manifest: ExportManifest): Map<string, unknown>
     ['authIdentities', manifest.authIdentities],
     ['sequences', manifest.sequences ?? null],
   ]);
+  // Absent from older exports: protected only when there, so that their integrity records still hold.
+  if (manifest.typeDefinitions) entries.set('typeDefinitions', manifest.typeDefinitions);
   for (const table of manifest.tables) {
     const name = `table ${table.schema}.${table.name}`;
     // A second entry for one table is refused by the schema already; here it is a changed entry.

@@ -229,6 +229,12 @@ export const manifestSchema = z
     authIdentities: fileEntrySchema.nullable(),
     /** Sequences of the exported schemas that no exported column uses (absent before supamigrate had it). */
     sequences: z.array(standaloneSequenceSchema).optional(),
+    /**
+     * Each type of the columns that is not built in, by name, with its whole definition (composite fields,
+     * domain base and checks, range subtype…: see catalog/type-definitions.ts). Import refuses a target whose
+     * type of that name is defined otherwise. Absent before supamigrate had it.
+     */
+    typeDefinitions: z.record(z.string(), text).optional(),
     notes: strings,
     /** Digests of the entries, written when the export completes (absent before supamigrate had it). */
     integrity: integritySchema.optional(),

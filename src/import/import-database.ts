@@ -290,7 +290,7 @@ function refuseIncomplete(selected: readonly ManifestTable[]): void {
 async function checkBeforeWriting(
   client: pg.Client,
   settings: ImportSettings,
-  manifest: Pick<ExportManifest, 'brokenForeignKeys' | 'format'>,
+  manifest: Pick<ExportManifest, 'brokenForeignKeys' | 'format' | 'typeDefinitions'>,
   toLoad: ManifestTable[],
   userColumns: UserColumn[],
   references: {
@@ -310,6 +310,7 @@ async function checkBeforeWriting(
     truncate: settings.truncate,
     onConflict: settings.onConflict,
     brokenForeignKeys: manifest.brokenForeignKeys,
+    typeDefinitions: manifest.typeDefinitions,
     ...references,
   });
   const fileProblems = await fileCheck;

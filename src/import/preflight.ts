@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { DEFERRED_TABLE } from './deferred-indexes.js';
 import type { BrokenEdge } from '../catalog/dependency-order.js';
 import { readCatalog } from '../catalog/read-catalog.js';
+import { readTypeDefinitions } from '../catalog/type-definitions.js';
 import type { TableInfo } from '../catalog/types.js';
 import type { ManifestTable } from '../format/manifest.js';
 import { fromTable } from '../codec/row-sql.js';
@@ -50,6 +51,8 @@ export interface PreflightOptions {
   partial?: ReadonlySet<string>;
   /** Every table of the import, those an earlier run loaded too (foreign keys into them resolve). */
   imported?: readonly { schema: string; name: string }[];
+  /** The export's definitions of its columns' types (metadata.json), to compare with the target's. */
+  typeDefinitions?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -70,6 +73,8 @@ export async function preflight(
   const role = (await client.query<{ name: string; superuser: boolean; bypass_rls: boolean }>(ROLE_SQL))
     .rows[0]!;
   const triggerMode = (await replicaAllowed(client)) ? 'replica' : 'disable-user-triggers';
+  const recorded = options.typeDefinitions ?? {};
+  const targetTypes = Object.keys(recorded).length > 0 ? await readTypeDefinitions(client) : null;
 
   const tables: TablePlan[] = [];
   const emptinessProblems: { label: string; oid: number }[] = [];
@@ -99,6 +104,13 @@ export async function preflight(
         problems.push(
           `${label}: column ${JSON.stringify(column.name)} is ${there.type} in the target but ${column.type} in the export`,
         );
+      } else if (targetTypes && there.type === column.type && recorded[column.type] !== undefined) {
+        // The same name, but another type: its values' text would be read as other values (fields swapped).
+        const theirs = targetTypes(column.type);
+        if (theirs !== recorded[column.type])
+          problems.push(
+            `${label}: column ${JSON.stringify(column.name)} is of type ${column.type}, which the target defines otherwise (${theirs}; in the export: ${recorded[column.type]}): its values would be read there as other values; make the target's type the export's`,
+          );
       }
       columns.push({ column, load: true });
     }

@@ -164,7 +164,7 @@ export function refuseNonEmpty(state: TargetState, settings: MigrateSettings): v
 
 /**
  * A type the target has under the same name as the source's, but defined otherwise (a composite's fields
- * in another order, a domain over another type, an enum with other labels): its values' text would be read
+ * in another order, a domain over another type, a range of another subtype): its values' text would be read
  * there as other values, or not at all, and a checksum of that text could not tell. Refused, naming each
  * column, before anything is written.
  */
