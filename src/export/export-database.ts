@@ -18,7 +18,6 @@ import { newTableEntry } from '../format/manifest-state.js';
 import { serialized } from '../format/serialized.js';
 import { redactUrl } from '../pg/connect.js';
 import { openSharedSnapshot } from '../pg/snapshot.js';
-import { readTypeDefinitions } from '../catalog/type-definitions.js';
 import { VERSION } from '../version.js';
 import { exportAuthUsers } from './auth.js';
 import type { ExportEvent } from './events.js';
@@ -143,7 +142,7 @@ export async function exportDatabase(options: ExportOptions): Promise<ExportResu
         onEvent({ type: 'note', message: note });
       }
       await recordWhatFilesCannotHold(snapshot.coordinator, settings, plan, manifest, onEvent);
-      manifest.typeDefinitions = await typeDefinitionsOf(snapshot.coordinator, plan);
+      manifest.typeDefinitions = plan.typeDefinitions;
       // Rewritten as files complete, at most every MANIFEST_SPACING ms: many small tables share a write.
       const save = serialized(() => writeManifest(settings.outputDir, manifest), MANIFEST_SPACING);
       await save();
@@ -264,18 +263,6 @@ async function readSource(client: pg.Client, dbUrl: string): Promise<ExportManif
     systemIdentifier: server.system_identifier,
     databaseOid: Number(server.database_oid),
   };
-}
-
-/** The definitions of the columns' types that are not built in (metadata.json's typeDefinitions). */
-async function typeDefinitionsOf(client: pg.Client, plan: ExportPlan): Promise<Record<string, string>> {
-  const define = await readTypeDefinitions(client);
-  const types = new Set(plan.tables.flatMap((t) => t.info.columns.map((c) => c.type)));
-  return Object.fromEntries(
-    [...types]
-      .sort()
-      .map((type) => [type, define(type)])
-      .filter(([type, definition]) => definition !== type),
-  );
 }
 
 /** metadata.json is rewritten at most this often (ms) while files complete. */

@@ -6,6 +6,7 @@ import { readCatalog, readSequenceState } from '../catalog/read-catalog.js';
 import { isLargeTable, schemasToRead, selectTables } from '../catalog/select-tables.js';
 import { largeObjectColumns, type LargeObjectColumn } from '../catalog/large-objects.js';
 import type { TableInfo } from '../catalog/types.js';
+import { readTypeDefinitions, type TypeDefinitions } from '../catalog/type-definitions.js';
 import { encodeTable, type EncodedTable } from '../codec/encode-column.js';
 import { countQuery } from '../codec/row-sql.js';
 import { columnForms, type ColumnForm } from '../codec/text-to-json.js';
@@ -48,6 +49,8 @@ export interface ExportPlan {
   brokenForeignKeys: BrokenEdge[];
   /** Oid columns naming large objects, exported as numbers alone (--skip-large-objects). */
   largeObjects: LargeObjectColumn[];
+  /** The definition of each column type that is not built in (metadata.json's typeDefinitions). */
+  typeDefinitions: Record<string, string>;
 }
 
 /** The seed's rule: a table streams when it has more rows than the threshold or is one of the large tables. */
@@ -80,6 +83,7 @@ export async function planExport(
     );
   }
   const { order, brokenEdges } = dependencyOrder(selected);
+  const types = await readTypeDefinitions(client);
   const tables: PlannedExport[] = [];
   const estimates = settings.dryRun ? null : await estimatedCounts(client, order);
   for (const table of order) {
@@ -102,7 +106,7 @@ export async function planExport(
     const rowCount = estimate === null ? await exactCount(client, info) : (estimate ?? 0);
     // Unknown size (never analysed, or partitioned): stream, which takes any size in constant memory.
     const method =
-      canSplit && settings.direct?.(info)
+      canSplit && settings.direct?.(info, types)
         ? 'direct'
         : estimate === undefined
           ? 'stream'
@@ -117,7 +121,23 @@ export async function planExport(
         : null;
     tables.push({ ...summary(info, rowCount, method, ranges?.length, exact), info, forms, ranges });
   }
-  return { tables, brokenForeignKeys: brokenEdges, largeObjects };
+  return {
+    tables,
+    brokenForeignKeys: brokenEdges,
+    largeObjects,
+    typeDefinitions: definitionsOf(order, types),
+  };
+}
+
+/** The definitions of the tables' column types that are not built in, by type name. */
+function definitionsOf(tables: readonly TableInfo[], types: TypeDefinitions): Record<string, string> {
+  const used = new Set(tables.flatMap((t) => t.columns.map((c) => c.type)));
+  return Object.fromEntries(
+    [...used]
+      .sort()
+      .map((type) => [type, types(type)])
+      .filter(([type, definition]) => definition !== type),
+  );
 }
 
 /** The plan as the dry run and the `plan` event show it. */

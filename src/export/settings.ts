@@ -7,6 +7,7 @@ import { DEFAULT_IO_TIMEOUT } from '../pg/io-timeout.js';
 import { DEFAULT_RETRIES } from '../pg/retry.js';
 import type { SharedSnapshot } from '../pg/snapshot.js';
 import type { EncodedTable } from '../codec/encode-column.js';
+import type { TypeDefinitions } from '../catalog/type-definitions.js';
 import { UsageError } from '../errors.js';
 import { defaultJobs, SettingsProblems, type NumberOption } from '../settings.js';
 
@@ -69,9 +70,10 @@ export interface ExportOptions {
   snapshot?: SharedSnapshot;
   /**
    * Tables written by no file (method `direct`): migrate copies them from the source's COPY straight into
-   * the target's, in the same snapshot. Only with a snapshot that can be shared.
+   * the target's, in the same snapshot. Only with a snapshot that can be shared. `types` gives the source's
+   * definition of a column type (read in the snapshot).
    */
-  direct?: (table: EncodedTable) => boolean;
+  direct?: (table: EncodedTable, types: TypeDefinitions) => boolean;
   /** Stops the export: unfinished files are removed, metadata.json says what is complete. */
   signal?: AbortSignal;
   onEvent?: (event: ExportEvent) => void;
@@ -103,7 +105,7 @@ export interface ExportSettings {
   ioTimeout: number;
   authUsersFirst: boolean;
   snapshot: SharedSnapshot | undefined;
-  direct: ((table: EncodedTable) => boolean) | undefined;
+  direct: ExportOptions['direct'];
   signal: AbortSignal | undefined;
 }
 

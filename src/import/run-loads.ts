@@ -178,7 +178,7 @@ export async function loadTables(plans: readonly TablePlan[], ctx: LoadContext):
         state.errors.push(
           isTransient(err)
             ? `a connection was lost while copying it (${describeError(err)}); the table was rolled back: run the same migrate with --resume`
-            : describeLoadError('', err),
+            : describeLoadError(null, err),
         );
       } else
         state.errors.push(
@@ -254,12 +254,13 @@ async function truncateTable(url: string, plan: TablePlan, progress: Progress): 
   }
 }
 
-function describeLoadError(file: string, err: unknown): string {
+/** A load's error, with the row COPY names: in `file`, or (null) in a direct copy's rows. */
+function describeLoadError(file: string | null, err: unknown): string {
   if (err instanceof RowFormatError) return `${file}: ${err.message}`;
   const e = err as { where?: string };
   const where = typeof e.where === 'string' ? e.where.match(/COPY [^,]+, line (\d+)/) : null;
   const base = describeError(err);
   // A direct table (no file): its row as the source's COPY sent it.
-  if (where && !file) return `row ${where[1]} of the copy: ${base}`;
+  if (where && file === null) return `row ${where[1]} of the copy: ${base}`;
   return where ? `${file} row ${where[1]}: ${base}` : base;
 }

@@ -43,19 +43,18 @@ const XML = /(^|[\s{,(])xml(\[\])?($|[\s},)])/;
  */
 export async function directTables(
   target: pg.Client,
-  sourceTypes: TypeDefinitions,
   /** A dry run's plan: a table the target lacks would be created by the schema step, with the source's types. */
   lackingCreated = false,
-): Promise<(table: EncodedTable) => boolean> {
+): Promise<DirectChoice> {
   const schemas = (await target.query<{ name: string }>(TARGET_SCHEMAS_SQL)).rows.map((r) => r.name);
   const tables = new Map<string, TableInfo>(
     (await readCatalog(target, schemas)).map((t) => [key(t.schema, t.name), t]),
   );
   const targetTypes = await readTypeDefinitions(target);
-  const noXml = (type: string) => !XML.test(sourceTypes(type));
-  const same = (type: string, there: string | undefined) =>
-    there === type && targetTypes(type) === sourceTypes(type) && noXml(type);
-  return (table) => {
+  return (table, sourceTypes) => {
+    const noXml = (type: string) => !XML.test(sourceTypes(type));
+    const same = (type: string, there: string | undefined) =>
+      there === type && targetTypes(type) === sourceTypes(type) && noXml(type);
     const there = tables.get(key(table.schema, table.name));
     if (!there)
       return lackingCreated && table.columns.length > 0 && table.columns.every((c) => noXml(c.type));
@@ -137,11 +136,14 @@ export class SnapshotReaders {
   }
 }
 
+/** Whether a table is copied directly, given the source's type definitions (the export reads them). */
+type DirectChoice = (table: EncodedTable, sourceTypes: TypeDefinitions) => boolean;
+
 export interface Direct {
   /** None on a dry run (which copies nothing: its export plans in a snapshot of its own). */
   snapshot?: SharedSnapshot;
   readers?: SnapshotReaders;
-  tables: ((table: EncodedTable) => boolean) | undefined;
+  tables: DirectChoice | undefined;
 }
 
 /**
@@ -150,20 +152,11 @@ export interface Direct {
  */
 export async function openDirect(settings: MigrateSettings): Promise<Direct | null> {
   if (settings.userMap || settings.keepFiles !== undefined) return null;
-  if (settings.dryRun) return { tables: await plannedDirect(settings) };
+  // A dry run shows the tables a run would copy directly.
+  if (settings.dryRun) return { tables: await targetChoice(settings, true) };
   const snapshot = await openSharedSnapshot(settings.dbUrl, { ioTimeout: settings.export.ioTimeout });
   try {
-    const sourceTypes = await readTypeDefinitions(snapshot.coordinator);
-    const target = await connect(settings.targetUrl, {
-      role: 'target',
-      ioTimeout: settings.import.ioTimeout,
-    });
-    let tables: Direct['tables'];
-    try {
-      tables = await directTables(target, sourceTypes);
-    } finally {
-      await target.end().catch(() => undefined);
-    }
+    const tables = await targetChoice(settings, false);
     const readers = new SnapshotReaders(snapshot, {
       where: describeUrl(settings.dbUrl),
       ioTimeout: settings.export.ioTimeout,
@@ -175,20 +168,12 @@ export async function openDirect(settings: MigrateSettings): Promise<Direct | nu
   }
 }
 
-/** What a dry run shows: the tables a run would copy directly. */
-async function plannedDirect(settings: MigrateSettings): Promise<Direct['tables']> {
-  const source = await connect(settings.dbUrl, { role: 'source', ioTimeout: settings.export.ioTimeout });
+/** The choice against the target as it is (`lackingCreated`: a dry run's, see directTables). */
+async function targetChoice(settings: MigrateSettings, lackingCreated: boolean): Promise<DirectChoice> {
+  const target = await connect(settings.targetUrl, { role: 'target', ioTimeout: settings.import.ioTimeout });
   try {
-    const target = await connect(settings.targetUrl, {
-      role: 'target',
-      ioTimeout: settings.import.ioTimeout,
-    });
-    try {
-      return await directTables(target, await readTypeDefinitions(source), true);
-    } finally {
-      await target.end().catch(() => undefined);
-    }
+    return await directTables(target, lackingCreated);
   } finally {
-    await source.end().catch(() => undefined);
+    await target.end().catch(() => undefined);
   }
 }
